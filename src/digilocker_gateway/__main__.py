@@ -1,0 +1,3 @@
+from digilocker_gateway.cli import main
+
+main()
