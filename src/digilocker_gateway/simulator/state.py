@@ -46,6 +46,8 @@ class Grant:
     consent_valid_till: datetime
     pulled_uris: set[str] = field(default_factory=set)  # pulled under this grant: consented
     revoked: bool = False
+    # Reference §4: 32 hex characters, transient; a new one per grant.
+    reference_key: str = field(default_factory=lambda: secrets.token_hex(16))
 
 
 @dataclass(slots=True)

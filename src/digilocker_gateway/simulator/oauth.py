@@ -1,0 +1,142 @@
+"""OAuth 2.0 + PKCE pieces: the authorize endpoint that starts a journey, and pure helpers
+(S256 challenge, redirect URL building, client credentials from Basic or the form).
+
+Reference §3 and §16: the client id and an exact redirect URI are checked before anything can
+be redirected, and PKCE with S256 is mandatory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from digilocker_gateway.simulator import pages
+from digilocker_gateway.simulator.context import Journey, SimulatorContext
+from digilocker_gateway.simulator.errors import PageError
+
+PKCE_REQUIRED = "The code_challenge and code_challenge_method parameter is required"
+# RFC 7636 §4.1: 43-128 unreserved characters, for the verifier and an S256 challenge alike.
+_PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_DOCTYPE = re.compile(r"^[A-Z0-9]{2,12}$")
+
+
+def s256_challenge(verifier: str) -> str:
+    """base64url without padding of SHA-256(verifier) (reference §3)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def is_pkce_value(value: str) -> bool:
+    return bool(_PKCE_VALUE.match(value))
+
+
+def with_query(uri: str, params: dict[str, str]) -> str:
+    """`uri` with `params` added to whatever query it already has."""
+    parts = urlsplit(uri)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def form_text(form: FormData, name: str) -> str | None:
+    """A form field as text; an uploaded file or a blank value counts as missing."""
+    value = form.get(name)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def client_credentials(request: Request, form: FormData) -> tuple[str | None, str | None]:
+    """Client id and secret from HTTP Basic, else from the form (reference §4 allows both)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, None
+        client_id, separator, secret = decoded.partition(":")
+        if not separator:
+            return None, None
+        # RFC 6749 §2.3.1: both halves are form-urlencoded before being joined.
+        return unquote(client_id) or None, unquote(secret) or None
+    return form_text(form, "client_id"), form_text(form, "client_secret")
+
+
+def app_label(client_id: str) -> str:
+    return f"The app {client_id}"
+
+
+def journey_action(request: Request) -> str:
+    # Path-only URLs that carry root_path keep the journey working when the simulator is mounted
+    # under a prefix of another app.
+    return f"{request.scope.get('root_path', '')}/public/oauth2/1/journey"
+
+
+def _consent_deadline(raw: str | None, now: datetime, default_seconds: int) -> datetime:
+    # v2.4's `consent_valid_till` is UNIX seconds (reference §3); ignore it when unusable.
+    if raw is not None and raw.isdigit():
+        until = datetime.fromtimestamp(int(raw), UTC)
+        if until > now:
+            return until
+    return now + timedelta(seconds=default_seconds)
+
+
+async def authorize(ctx: SimulatorContext, request: Request) -> Response:
+    """GET /public/oauth2/1/authorize: check the request and show the first journey page."""
+    # Real clients send lower case names; the spec spells some capitalised (reference §3).
+    params: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key.lower(), value.strip())
+    client_id = params.get("client_id", "")
+    app = ctx.state.apps.get(client_id)
+    if app is None:
+        raise PageError("The client_id is missing or is not registered with DigiLocker.")
+    redirect_uri = params.get("redirect_uri", "")
+    if redirect_uri not in app.redirect_uris:
+        raise PageError("The redirect_uri does not match any URI registered for this app.")
+    if params.get("response_type") != "code":
+        raise PageError("The response_type parameter must be code.")
+    if not params.get("state"):
+        raise PageError("The state parameter is required.")
+    challenge = params.get("code_challenge", "")
+    method = params.get("code_challenge_method", "")
+    if not challenge or not method:
+        raise PageError(PKCE_REQUIRED)
+    if method != "S256":
+        raise PageError("Only the S256 code_challenge_method is supported.")
+    if not is_pkce_value(challenge):
+        raise PageError("The code_challenge is not a valid S256 challenge.")
+    requested = tuple(
+        dict.fromkeys(
+            item.strip().upper()
+            for item in params.get("req_doctype", "").split(",")
+            if _DOCTYPE.match(item.strip().upper())
+        )
+    )
+    now = ctx.clock.now()
+    ctx.forget_expired_journeys()
+    journey = Journey(
+        txn=ctx.new_txn(),
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        state=params["state"],
+        code_challenge=challenge,
+        requested_doctypes=requested,
+        signup=params.get("dl_flow", "").lower() == "signup",
+        consent_valid_till=_consent_deadline(
+            params.get("consent_valid_till"), now, ctx.settings.consent_ttl_seconds
+        ),
+        expires_at=now + timedelta(seconds=ctx.settings.journey_ttl_seconds),
+    )
+    ctx.journeys[journey.txn] = journey
+    return pages.identifier_page(
+        journey_action(request), journey.txn, app_name=app_label(client_id), signup=journey.signup
+    )

@@ -1,0 +1,82 @@
+"""Issuer certificate XML (reference §9): DigiLocker's common shape, signed like e-Aadhaar."""
+
+from __future__ import annotations
+
+import pytest
+from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+from signxml.exceptions import InvalidSignature
+
+from digilocker_gateway.simulator.catalogue import build_catalogue
+from digilocker_gateway.simulator.certificate_xml import NoXmlFormatError, render_certificate_xml
+from digilocker_gateway.simulator.model import SimDocument, SimUser
+from digilocker_gateway.simulator.pki import SimulatorPKI
+from digilocker_gateway.simulator.users import seed_users
+
+CONFIG = SignatureConfiguration(
+    expect_references=1,
+    signature_methods=frozenset({SignatureMethod.RSA_SHA1}),
+    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+)
+
+
+@pytest.fixture(scope="module")
+def pki() -> SimulatorPKI:
+    return SimulatorPKI.create()
+
+
+@pytest.fixture(scope="module")
+def user() -> SimUser:
+    return next(u for u in seed_users(build_catalogue(0)) if u.scenario == "complete")
+
+
+def document_of(user: SimUser, doctype: str) -> SimDocument:
+    return next(document for document in user.documents if document.doctype == doctype)
+
+
+def test_licence_xml_verifies_and_describes_the_document(user: SimUser, pki: SimulatorPKI) -> None:
+    document = document_of(user, "DRVLC")
+    data = render_certificate_xml(user, document, pki)
+    signed = XMLVerifier().verify(data, x509_cert=pki.signer_cert_pem, expect_config=CONFIG)
+    root = signed.signed_xml
+    assert root.tag == "Certificate"
+    assert root.get("type") == "DRVLC"
+    assert root.get("number") == document.docid
+    assert root.get("name") == "Driving Licence"
+    assert root.get("issueDate") == document.fields["Date of issue"]
+    assert root.get("status") == "A"
+    organisation = root.find("IssuedBy/Organization")
+    assert organisation is not None
+    assert organisation.get("name") == document.issuer_name
+    person = root.find("IssuedTo/Person")
+    assert person is not None
+    assert person.get("name") == user.name
+    assert person.get("dob") == "15-08-1991"
+    assert person.get("uid") == "xxxxxxxx" + user.aadhaar[-4:]
+    assert person.find("Address") is not None
+    licence = root.find("CertificateData/DrivingLicence")
+    assert licence is not None
+    assert licence.get("licenceNumber") == document.docid
+    assert licence.get("vehicleClasses") == document.fields["Vehicle classes"]
+
+
+def test_marksheet_xml_carries_the_marks(user: SimUser, pki: SimulatorPKI) -> None:
+    document = document_of(user, "HSCER")
+    data = render_certificate_xml(user, document, pki)
+    root = XMLVerifier().verify(data, x509_cert=pki.signer_cert_pem, expect_config=CONFIG)
+    marksheet = root.signed_xml.find("CertificateData/ClassXIIMarksheet")
+    assert marksheet is not None
+    assert marksheet.get("mathematics") == document.fields["Mathematics"]
+    assert marksheet.get("rollNumber") == document.parameters["rroll"]
+
+
+def test_changed_mark_fails_verification(user: SimUser, pki: SimulatorPKI) -> None:
+    data = render_certificate_xml(user, document_of(user, "HSCER"), pki)
+    tampered = data.replace(b'mathematics="91"', b'mathematics="99"')
+    assert tampered != data
+    with pytest.raises(InvalidSignature):
+        XMLVerifier().verify(tampered, x509_cert=pki.signer_cert_pem, expect_config=CONFIG)
+
+
+def test_pdf_only_document_has_no_xml(user: SimUser, pki: SimulatorPKI) -> None:
+    with pytest.raises(NoXmlFormatError):
+        render_certificate_xml(user, document_of(user, "PANCR"), pki)

@@ -1,0 +1,215 @@
+"""Fault injection and the admin API; dropped and hung connections on a real uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from digilocker_gateway.simulator.app import create_simulator_app
+from digilocker_gateway.simulator.driver import run_journey
+from digilocker_gateway.simulator.settings import EndpointFaults, SimulatorSettings
+from tests.simulator.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REDIRECT_URI,
+    MakeSim,
+    Sim,
+    challenge_of,
+    new_verifier,
+)
+
+USER = "/public/oauth2/1/user"
+FAULTS = "/_sim/admin/faults"
+
+
+async def test_error_rate_fails_a_deterministic_share_of_calls(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    put = await sim.client.put(
+        FAULTS, json={"user": {"error_rate": 0.5, "error": "unexpected_error", "status": 503}}
+    )
+    assert put.status_code == 200
+
+    statuses = [(await sim.get(USER, token)).status_code for _ in range(6)]
+
+    assert statuses == [200, 503, 200, 503, 200, 503]
+
+
+async def test_error_without_status_uses_profile_provider_status(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    await sim.client.put(FAULTS, json={"user": {"error_rate": 1, "error": "unexpected_error"}})
+    await sim.client.put("/_sim/admin/profile", json={"status_profile": "v2.4"})
+
+    response = await sim.get(USER, token)
+
+    assert response.status_code == 530
+    assert response.json() == {
+        "error": "unexpected_error",
+        "error_description": "Internal server error",
+    }
+
+
+async def test_latency_delays_the_answer(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    await sim.client.put(FAULTS, json={"*": {"latency_ms": 200}})
+
+    started = time.monotonic()
+    response = await sim.get(USER, token)
+
+    assert response.status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+async def test_malformed_answers_200_with_unparseable_body(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    await sim.client.put(FAULTS, json={"files_issued": {"malformed": True}})
+
+    response = await sim.get("/public/oauth2/2/files/issued", token)
+
+    assert response.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.content)
+
+
+async def test_wrong_hmac_fault_sends_a_mismatching_header(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    clean = await sim.get("/public/oauth2/3/xml/eaadhaar", token)
+    await sim.client.put(FAULTS, json={"eaadhaar": {"wrong_hmac": True}})
+
+    faulty = await sim.get("/public/oauth2/3/xml/eaadhaar", token)
+
+    assert faulty.status_code == 200
+    assert faulty.headers["hmac"] != clean.headers["hmac"]
+    assert len(faulty.headers["hmac"]) == len(clean.headers["hmac"])
+
+
+async def test_faults_from_settings_apply_from_the_start(make_sim: MakeSim) -> None:
+    sim = await make_sim(faults={"token": EndpointFaults(error_rate=1.0, error="unexpected_error")})
+
+    response = await sim.client.post("/public/oauth2/1/token", data={"grant_type": "x"})
+
+    assert response.status_code == 500
+    assert response.json()["error"] == "unexpected_error"
+
+
+async def test_admin_faults_get_put_delete_round_trip(sim: Sim) -> None:
+    await sim.client.put(FAULTS, json={"file": {"wrong_hmac": True}})
+
+    listed = (await sim.client.get(FAULTS)).json()
+    cleared = await sim.client.delete(FAULTS)
+
+    assert listed["file"]["wrong_hmac"] is True
+    assert cleared.json() == {}
+    assert (await sim.client.get(FAULTS)).json() == {}
+
+
+@pytest.mark.parametrize(
+    "body", [{"nosuch": {"latency_ms": 1}}, {"file": {"error_rate": 2}}, {"file": {"bogus": 1}}]
+)
+async def test_admin_rejects_invalid_fault_config(sim: Sim, body: object) -> None:
+    response = await sim.client.put(FAULTS, json=body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+async def test_admin_token_is_required_when_configured(make_sim: MakeSim) -> None:
+    sim = await make_sim(admin_token="admin-secret")
+
+    anonymous = await sim.client.get(FAULTS)
+    wrong = await sim.client.get(FAULTS, headers={"Authorization": "Bearer nope"})
+    right = await sim.client.get(FAULTS, headers={"Authorization": "Bearer admin-secret"})
+
+    assert anonymous.status_code == 401
+    assert wrong.status_code == 401
+    assert right.status_code == 200
+
+
+async def test_profile_put_switches_profile_and_rejects_unknown_names(sim: Sim) -> None:
+    put = await sim.client.put("/_sim/admin/profile", json={"status_profile": "v2.4"})
+    bad = await sim.client.put("/_sim/admin/profile", json={"status_profile": "v9"})
+
+    assert put.json() == {"status_profile": "v2.4"}
+    assert bad.status_code == 400
+    assert (await sim.client.get("/_sim/admin/profile")).json() == {"status_profile": "v2.4"}
+
+
+# --- on a real server: the connection itself misbehaves ----------------------------------
+
+
+@asynccontextmanager
+async def _serve(app: Starlette) -> AsyncIterator[str]:
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", ws="none", http="h11"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=5)
+
+
+async def _token(client: httpx.AsyncClient, base: str) -> str:
+    users = (await client.get(f"{base}/_sim/users")).json()
+    user = next(u for u in users if u["scenario"] == "complete")
+    verifier = new_verifier()
+    query = httpx.QueryParams(
+        response_type="code",
+        client_id=CLIENT_ID,
+        redirect_uri=REDIRECT_URI,
+        state="s",
+        code_challenge=challenge_of(verifier),
+        code_challenge_method="S256",
+    )
+    final = await run_journey(
+        client,
+        f"{base}/public/oauth2/1/authorize?{query}",
+        identifier=user["identifier"],
+        otp=user["otp"],
+        pin=user["pin"],
+    )
+    response = await client.post(
+        f"{base}/public/oauth2/1/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": final.params["code"],
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def test_timeout_fault_never_answers_so_client_timeout_fires() -> None:
+    app = create_simulator_app(SimulatorSettings(faults={"user": EndpointFaults(timeout=True)}))
+    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+        token = await _token(client, base)
+
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get(
+                f"{base}{USER}", headers={"Authorization": f"Bearer {token}"}, timeout=0.5
+            )
+
+
+async def test_drop_fault_closes_connection_mid_body() -> None:
+    app = create_simulator_app(SimulatorSettings(faults={"user": EndpointFaults(drop=True)}))
+    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+        token = await _token(client, base)
+
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(f"{base}{USER}", headers={"Authorization": f"Bearer {token}"})
