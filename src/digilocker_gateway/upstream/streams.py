@@ -1,0 +1,125 @@
+"""Downloaded files (documents, certificate XML, e-Aadhaar XML) as streams whose `hmac`
+header is checked over the exact bytes received.
+
+DigiLocker signs file answers with `hmac` = base64(HMAC-SHA256(client_secret, body)) (partner
+API reference §8; aadhaar-xml reference §5). The check runs over the raw bytes as they arrive,
+and its verdict comes after the last chunk: callers must treat everything streamed so far as
+untrusted until `iter_chunks` finishes without raising.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing, contextmanager
+
+import httpx
+
+from digilocker_gateway.upstream.errors import (
+    UpstreamIntegrityError,
+    UpstreamMalformedResponse,
+    UpstreamTimeout,
+    UpstreamTransportError,
+)
+from digilocker_gateway.upstream.protocol import HmacChecker
+
+__all__ = ["HMAC_HEADER", "FileStream", "map_httpx_errors", "read_whole"]
+
+logger = logging.getLogger("digilocker_gateway.upstream")
+
+HMAC_HEADER = "hmac"
+
+
+@contextmanager
+def map_httpx_errors(operation: str) -> Iterator[None]:
+    """Turn httpx's exceptions into the upstream tree. Messages name the operation and the
+    exception class only: httpx's own message may carry the URL, which holds document URIs."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(f"{operation}: DigiLocker timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise UpstreamTransportError(
+            f"{operation}: connection to DigiLocker failed ({type(exc).__name__})"
+        ) from exc
+    except httpx.DecodingError as exc:
+        raise UpstreamMalformedResponse(f"{operation}: undecodable answer") from exc
+    except httpx.TooManyRedirects as exc:
+        raise UpstreamMalformedResponse(f"{operation}: too many redirects") from exc
+
+
+class FileStream:
+    """One file answer, open. Read it once with `iter_chunks()`; the `hmac` verdict comes
+    after the last chunk."""
+
+    __slots__ = ("_checker", "_operation", "_require_hmac", "_response", "_started")
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        *,
+        operation: str,
+        checker: HmacChecker | None,
+        require_hmac: bool,
+    ) -> None:
+        self._response = response
+        self._operation = operation
+        self._checker = checker
+        self._require_hmac = require_hmac
+        self._started = False
+
+    @property
+    def content_type(self) -> str | None:
+        value: str | None = self._response.headers.get("content-type")
+        return value
+
+    @property
+    def content_length(self) -> int | None:
+        value: str = self._response.headers.get("content-length", "")
+        return int(value) if value.isdigit() else None
+
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
+        """The body's bytes exactly as received. Raises `UpstreamIntegrityError` after the last
+        chunk when the `hmac` header is wrong, or missing while it is required."""
+        if self._started:
+            raise RuntimeError("a FileStream can be read only once")
+        self._started = True
+        checker = self._checker
+        with map_httpx_errors(self._operation):
+            # aiter_raw: the hmac covers the body as sent, before any content decoding
+            # (reference §8); the request asked for `identity`, so there is none to undo.
+            async for chunk in self._response.aiter_raw():
+                if checker is not None:
+                    checker.update(chunk)
+                yield chunk
+        if checker is not None:
+            self._check(checker)
+
+    def _check(self, checker: HmacChecker) -> None:
+        header: str | None = self._response.headers.get(HMAC_HEADER)
+        if header is None:
+            if self._require_hmac:
+                raise UpstreamIntegrityError(f"{self._operation}: the hmac header is missing")
+            logger.debug("%s: no hmac header to check", self._operation)
+            return
+        if not checker.verify(header):
+            raise UpstreamIntegrityError(
+                f"{self._operation}: the hmac header does not match the body"
+            )
+
+
+async def read_whole(stream: FileStream, *, max_bytes: int, operation: str) -> bytes:
+    """All of `stream`, refusing more than `max_bytes` (a guard against a runaway answer)."""
+    if stream.content_length is not None and stream.content_length > max_bytes:
+        raise UpstreamMalformedResponse(f"{operation}: the file is larger than {max_bytes} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async with aclosing(stream.iter_chunks()) as chunks:
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise UpstreamMalformedResponse(
+                    f"{operation}: the file is larger than {max_bytes} bytes"
+                )
+            parts.append(chunk)
+    return b"".join(parts)
