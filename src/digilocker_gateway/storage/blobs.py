@@ -1,0 +1,286 @@
+"""Blob stores: where fetched documents and Aadhaar XML live, encrypted, until their request is
+purged. `BlobStore` is what the domains depend on; `LocalBlobStore` keeps blobs on local disk
+(the embedded default, under `data_dir`).
+
+Blobs can be large (10 MB and more), so they are written and read as streams and never held
+whole in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import struct
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Final, Protocol
+
+from digilocker_gateway.storage.encryption import decrypt_stream, encrypt_stream
+from digilocker_gateway.storage.keys import Keyring
+
+MAX_KEY_LENGTH: Final = 512
+_KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9/_.-]+")
+
+# Local file layout: a small plaintext header, then the encrypted stream (encryption.py).
+# The size slot is written as zero and filled in once the whole stream is on disk.
+_FILE_MAGIC: Final = b"DLGF"
+_FILE_VERSION: Final = 1
+_FILE_PREFIX: Final = struct.Struct(">4sBB")  # magic, version, content-type length
+_FILE_SIZE: Final = struct.Struct(">Q")
+_READ_SIZE: Final = 256 * 1024
+# Encrypted records are gathered into batches this big before one thread hop writes them.
+_WRITE_BATCH: Final = 512 * 1024
+
+
+class BlobStoreError(Exception):
+    """Base of the blob store errors."""
+
+
+class BlobNotFound(BlobStoreError):
+    """No blob is stored under this key (never stored, deleted, or purged)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"no blob under key {key!r}")
+
+
+class InvalidBlobKey(BlobStoreError, ValueError):
+    """The key is not one a blob store accepts."""
+
+
+class BlobStoreUnavailable(BlobStoreError):
+    """The store cannot be used (readiness check failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    key: str
+    size: int  # plaintext bytes
+    content_type: str
+
+
+class BlobStore(Protocol):
+    """Encrypted blob storage. Keys are `/`-separated paths of `[A-Za-z0-9_.-]` segments."""
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> BlobInfo:
+        """Store the stream under `key`, replacing any blob there. Either the whole blob is
+        stored or, if `chunks` fails part-way, nothing is."""
+        ...
+
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        """The blob's plaintext, as chunks. Raises `BlobNotFound` here, not while iterating."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the blob; deleting a missing blob is not an error."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def check(self) -> None:
+        """Readiness: raise `BlobStoreUnavailable` if blobs cannot be stored."""
+        ...
+
+
+def validate_blob_key(key: str) -> str:
+    """Return `key` if it is acceptable, else raise `InvalidBlobKey`.
+
+    Keys come from our own code, but a key that escaped the store's root (`..`, an absolute
+    path) would read or delete files outside it, so every store refuses them the same way."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidBlobKey(f"blob key must be 1-{MAX_KEY_LENGTH} characters")
+    if _KEY_PATTERN.fullmatch(key) is None:
+        raise InvalidBlobKey("blob key may only contain A-Z a-z 0-9 / _ . -")
+    if key.startswith("/") or key.endswith("/"):
+        raise InvalidBlobKey("blob key must not start or end with '/'")
+    if ".." in key:
+        raise InvalidBlobKey("blob key must not contain '..'")
+    if any(segment in ("", ".") for segment in key.split("/")):
+        raise InvalidBlobKey("blob key must not have empty or '.' segments")
+    return key
+
+
+def _encode_file_header(content_type: str) -> bytes:
+    encoded = content_type.encode("ascii")
+    return _FILE_PREFIX.pack(_FILE_MAGIC, _FILE_VERSION, len(encoded)) + encoded
+
+
+def _read_file_header(handle: BinaryIO) -> tuple[str, int]:
+    """Content type and plaintext size; leaves `handle` at the start of the encrypted stream."""
+    prefix = handle.read(_FILE_PREFIX.size)
+    if len(prefix) != _FILE_PREFIX.size:
+        raise BlobStoreError("blob file is truncated")
+    magic, version, type_length = _FILE_PREFIX.unpack(prefix)
+    if magic != _FILE_MAGIC or version != _FILE_VERSION:
+        raise BlobStoreError("not a blob file of a known version")
+    rest = handle.read(type_length + _FILE_SIZE.size)
+    if len(rest) != type_length + _FILE_SIZE.size:
+        raise BlobStoreError("blob file is truncated")
+    (size,) = _FILE_SIZE.unpack_from(rest, type_length)
+    try:
+        return rest[:type_length].decode("ascii"), size
+    except UnicodeDecodeError:
+        raise BlobStoreError("blob file header is corrupt") from None
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable. Not every platform can open a directory (Windows).
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore:
+    """Blobs as files under `root`, encrypted with the keyring's active key.
+
+    A blob's file name is the SHA-256 of its key, under two levels of subdirectories taken from
+    that hash: directories stay small, nothing derived from a key can point outside `root`, and
+    deleting a blob never leaves empty per-request directories behind. Each file starts with
+    the content type and plaintext size, then the encrypted stream, whose associated data is the
+    blob key, so a file copied or renamed to another key does not decrypt."""
+
+    def __init__(self, root: Path, keyring: Keyring) -> None:
+        self._root = root
+        self._keyring = keyring
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    def path_for(self, key: str) -> Path:
+        digest = hashlib.sha256(validate_blob_key(key).encode("ascii")).hexdigest()
+        return self._root / digest[:2] / digest[2:4] / digest
+
+    async def put(self, key: str, chunks: AsyncIterator[bytes], *, content_type: str) -> BlobInfo:
+        final_path = self.path_for(key)
+        if not content_type.isascii() or not 0 < len(content_type) < 256:
+            raise ValueError("content_type must be 1-255 ASCII characters")
+        # The temporary file sits next to the final one so os.replace is an atomic rename on
+        # the same filesystem: readers see the old blob or the whole new one, never a part.
+        temporary = final_path.with_name(f".{final_path.name}.{uuid.uuid4().hex}.tmp")
+        size = 0
+
+        async def counted() -> AsyncGenerator[bytes, None]:
+            nonlocal size
+            async for chunk in chunks:
+                size += len(chunk)
+                yield chunk
+
+        handle = await asyncio.to_thread(self._create, temporary)
+        try:
+            header = _encode_file_header(content_type)
+            batch = bytearray(header + _FILE_SIZE.pack(0))
+            sealed = encrypt_stream(self._keyring, counted(), associated_data=key.encode("ascii"))
+            async with aclosing(sealed):
+                async for record in sealed:
+                    batch += record
+                    if len(batch) >= _WRITE_BATCH:
+                        await asyncio.to_thread(handle.write, bytes(batch))
+                        batch.clear()
+            await asyncio.to_thread(
+                self._finish, handle, bytes(batch), len(header), size, temporary, final_path
+            )
+        except BaseException:
+            # Closing waits for a write still running in a worker thread (buffered files hold a
+            # lock), so the descriptor is never closed under it.
+            handle.close()
+            temporary.unlink(missing_ok=True)
+            raise
+        return BlobInfo(key=key, size=size, content_type=content_type)
+
+    @staticmethod
+    def _create(temporary: Path) -> BinaryIO:
+        temporary.parent.mkdir(parents=True, exist_ok=True)
+        return temporary.open("xb")
+
+    @staticmethod
+    def _finish(
+        handle: BinaryIO,
+        tail: bytes,
+        size_offset: int,
+        size: int,
+        temporary: Path,
+        final_path: Path,
+    ) -> None:
+        with handle:
+            handle.write(tail)
+            handle.seek(size_offset)
+            handle.write(_FILE_SIZE.pack(size))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final_path)
+        _fsync_directory(final_path.parent)
+
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        path = self.path_for(key)
+        if not await asyncio.to_thread(path.is_file):
+            raise BlobNotFound(key)
+        return self._plaintext(key, path)
+
+    async def _plaintext(self, key: str, path: Path) -> AsyncGenerator[bytes, None]:
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            # Deleted between open() and the first read.
+            raise BlobNotFound(key) from None
+        try:
+            await asyncio.to_thread(_read_file_header, handle)
+
+            async def ciphertext() -> AsyncGenerator[bytes, None]:
+                while data := await asyncio.to_thread(handle.read, _READ_SIZE):
+                    yield data
+
+            source = ciphertext()
+            plaintext = decrypt_stream(self._keyring, source, associated_data=key.encode("ascii"))
+            async with aclosing(source), aclosing(plaintext):
+                async for chunk in plaintext:
+                    yield chunk
+        finally:
+            handle.close()
+
+    async def stat(self, key: str) -> BlobInfo:
+        """Size and content type of a stored blob, from its file header alone."""
+        path = self.path_for(key)
+
+        def read() -> tuple[str, int]:
+            with path.open("rb") as handle:
+                return _read_file_header(handle)
+
+        try:
+            content_type, size = await asyncio.to_thread(read)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        return BlobInfo(key=key, size=size, content_type=content_type)
+
+    async def delete(self, key: str) -> None:
+        path = self.path_for(key)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self.path_for(key).is_file)
+
+    async def check(self) -> None:
+        def probe() -> None:
+            self._root.mkdir(parents=True, exist_ok=True)
+            probe_path = self._root / f".ready-{uuid.uuid4().hex}"
+            probe_path.write_bytes(b"ok")
+            probe_path.unlink()
+
+        try:
+            await asyncio.to_thread(probe)
+        except OSError as exc:
+            raise BlobStoreUnavailable(
+                f"blob directory {self._root} is not writable: {exc.strerror}"
+            ) from None
