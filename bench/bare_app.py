@@ -1,0 +1,30 @@
+"""The baseline for bench/status_throughput.py: a bare Starlette JSON endpoint, no database."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BODY = {
+    "id": "00000000-0000-4000-8000-000000000000",
+    "status": "unauthenticated",
+    "url": "http://127.0.0.1/digilocker/journey/00000000-0000-4000-8000-000000000000",
+    "validUpto": "2026-11-29T10:00:00+05:30",
+    "digilockerUserDetails": {},
+    "traceId": "1-00000000-000000000000000000000000",
+}
+
+
+async def status(_request: Request) -> JSONResponse:
+    return JSONResponse(BODY)
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(
+    routes=[Route("/api/digilocker/{request_id}/status", status), Route("/healthz", healthz)]
+)

@@ -1,0 +1,117 @@
+"""Benchmark plumbing: start a server in a subprocess on 127.0.0.1, wait for it, drive load."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def server(
+    args: list[str],
+    *,
+    port: int,
+    env: dict[str, str] | None = None,
+    health_path: str = "/healthz",
+    cwd: Path | None = None,
+) -> Iterator[str]:
+    """Run `python -m ...args` until the block ends; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
+            try:
+                if httpx.get(base + health_path, timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"server on port {port} did not start")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    errors: int
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        lat = sorted(self.latencies_ms) or [0.0]
+        p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))]
+        return (
+            f"{self.rps:8.0f} req/s  median {statistics.median(lat):6.2f} ms  "
+            f"p95 {p95:6.2f} ms  errors {self.errors}"
+        )
+
+
+async def drive(
+    call: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],
+    *,
+    base_url: str,
+    seconds: float,
+    concurrency: int,
+    expect_status: int = 200,
+) -> LoadResult:
+    """Bounded closed-loop load: `concurrency` workers, each looping until `seconds` pass."""
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                try:
+                    response = await call(client)
+                    if response.status_code != expect_status:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return LoadResult(len(latencies), elapsed, errors, latencies)

@@ -1,0 +1,148 @@
+"""Fetch Aadhaar: the e-Aadhaar XML from DigiLocker, verified against pinned signer
+certificates, mapped to Setu's OKYC-shaped JSON; the signed XML kept encrypted behind a
+signed `xml.fileUrl` for the request's lifetime. The full Aadhaar number and the UID token are
+never stored or logged: only the verified tree is read, and only the last four digits kept."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from digilocker_gateway.aadhaar.okyc import okyc_json, read_digilocker
+from digilocker_gateway.aadhaar.verify import (
+    AadhaarXmlError,
+    SignatureInvalid,
+    TrustedSigners,
+    parse_unverified,
+    verify_aadhaar_xml,
+)
+from digilocker_gateway.config import Settings
+from digilocker_gateway.db.models import ProductInstance
+from digilocker_gateway.documents.files import (
+    blob_key_for,
+    file_valid_upto,
+    record_file,
+    signed_url,
+)
+from digilocker_gateway.errors import (
+    AadhaarNotAvailable,
+    AadhaarNotLinked,
+    GatewayError,
+    GetXmlFailed,
+    InvalidToken,
+    UnwrapAadhaarFailed,
+    UserConsentNotGiven,
+)
+from digilocker_gateway.kit.timefmt import to_ist_iso
+from digilocker_gateway.requests.service import get_request
+from digilocker_gateway.requests.tokens import live_grant
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
+
+logger = logging.getLogger("digilocker_gateway.aadhaar")
+
+
+def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
+    """DigiLocker's e-Aadhaar errors (partner API reference §10) -> Setu's codes."""
+    if isinstance(exc, UpstreamResponseError):
+        if exc.error == "aadhaar_not_linked":
+            return AadhaarNotLinked()
+        if exc.error == "aadhaar_not_available":
+            return AadhaarNotAvailable()
+        if exc.error == "insufficient_scope":
+            return UserConsentNotGiven("The user did not consent to share their Aadhaar.")
+        if exc.error == "invalid_token":
+            return InvalidToken()
+    return GetXmlFailed()
+
+
+async def trusted_signers(runtime: Runtime) -> TrustedSigners:
+    """Pinned certificates from configuration, plus the simulator's in dev. Cached per runtime:
+    the simulator's signer is fetched once (it is created on the simulator's first start)."""
+    cached = runtime.extras.get("aadhaar_signers")
+    if isinstance(cached, TrustedSigners):
+        return cached
+    signers = await load_trusted_signers(runtime.settings, runtime.http)
+    runtime.extras["aadhaar_signers"] = signers
+    return signers
+
+
+async def load_trusted_signers(settings: Settings, http: httpx.AsyncClient) -> TrustedSigners:
+    bundle = b"".join(Path(path).read_bytes() for path in settings.aadhaar_signer_cert_files)
+    if settings.trusts_simulator_signer:
+        response = await http.get(settings.simulator_signer_url)
+        response.raise_for_status()
+        bundle += response.content
+    return TrustedSigners.from_pem_bundle(bundle)
+
+
+async def fetch_aadhaar(
+    runtime: Runtime, instance: ProductInstance, request_id: str
+) -> dict[str, Any]:
+    now = runtime.clock.now()
+    async with runtime.transaction() as session:
+        request = await get_request(session, instance=instance, request_id=request_id, now=now)
+        request_valid_upto = request.valid_upto
+    grant = await live_grant(runtime, instance, request_id)
+    try:
+        raw, _content_type = await runtime.upstream(instance).fetch_eaadhaar(grant.access_token)
+    except UpstreamError as exc:
+        logger.info("e-Aadhaar fetch failed upstream: %s", type(exc).__name__)
+        raise upstream_error_to_gateway(exc) from None
+
+    verified = True
+    try:
+        root = verify_aadhaar_xml(raw, await trusted_signers(runtime)).root
+    except SignatureInvalid as exc:
+        if not instance.aadhaar_allow_unverified:
+            logger.warning("e-Aadhaar signature refused: %s", type(exc).__name__)
+            raise UnwrapAadhaarFailed() from None
+        verified = False
+        try:
+            root = parse_unverified(raw)
+        except AadhaarXmlError:
+            raise UnwrapAadhaarFailed() from None
+    except AadhaarXmlError as exc:
+        logger.warning("e-Aadhaar XML refused: %s", type(exc).__name__)
+        raise UnwrapAadhaarFailed() from None
+    try:
+        data = read_digilocker(root)
+    except AadhaarXmlError:
+        raise UnwrapAadhaarFailed() from None
+
+    valid_upto = file_valid_upto(runtime, request_valid_upto)
+    blob_key = blob_key_for(request_id)
+
+    async def single_chunk() -> AsyncIterator[bytes]:
+        yield raw
+
+    await runtime.blobs.put(blob_key, single_chunk(), content_type="application/xml")
+    try:
+        async with runtime.transaction() as session:
+            await get_request(session, instance=instance, request_id=request_id, now=now)
+            await record_file(
+                session,
+                request_id=request_id,
+                blob_key=blob_key,
+                kind="aadhaar_xml",
+                content_type="application/xml",
+                size=len(raw),
+                doc_type="ADHAR",
+                org_id="",
+                now=runtime.clock.now(),
+                valid_upto=valid_upto,
+            )
+    except BaseException:
+        await runtime.blobs.delete(blob_key)
+        raise
+    aadhaar = okyc_json(
+        data,
+        signature_verified=verified,
+        xml_file_url=signed_url(runtime, blob_key, valid_upto, "aadhaar.xml"),
+        xml_valid_until=to_ist_iso(valid_upto),
+    )
+    return {"aadhaar": aadhaar, "id": request_id, "status": "complete"}

@@ -1,0 +1,129 @@
+"""`create_app(settings)`: the gateway's ASGI app — routers, error handlers, lifespan — with the
+simulator mounted at /simulator and used as the upstream when no DigiLocker URL is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.types import ASGIApp
+
+from digilocker_gateway import __version__
+from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
+from digilocker_gateway.config import SIMULATOR_MOUNT, Settings
+from digilocker_gateway.documents import endpoints as document_endpoints
+from digilocker_gateway.documents.catalogue import CatalogueCache
+from digilocker_gateway.jobs import start_background_jobs
+from digilocker_gateway.kit.clock import Clock, SystemClock
+from digilocker_gateway.kit.web import TraceIdMiddleware, install_error_handlers
+from digilocker_gateway.requests import endpoints as request_endpoints
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.runtime_build import build_runtime, close_runtime
+
+logger = logging.getLogger("digilocker_gateway")
+_SELECT_ONE = text("SELECT 1")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    simulator: ASGIApp | None = None,
+) -> FastAPI:
+    """The gateway. `upstream_transport` replaces the network for DigiLocker calls (tests);
+    `simulator` is the simulator app to mount when running on the embedded default."""
+    settings = settings or Settings()
+    settings.check_for_production()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        transport = upstream_transport
+        if transport is None and settings.uses_embedded_simulator:
+            # Server-to-server calls to the embedded simulator stay in process: the same app
+            # instance the browser reaches at /simulator, so both see the same state.
+            transport = httpx.ASGITransport(app=app)
+        runtime = await build_runtime(
+            settings,
+            clock=clock,
+            transport=transport,
+            catalogue=CatalogueCache(),
+            worker_id=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        app.state.runtime = runtime
+        tasks = start_background_jobs(runtime) if settings.background_jobs else []
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await close_runtime(runtime)
+
+    app = FastAPI(
+        title="DigiLocker gateway",
+        version=__version__,
+        summary="A self-hosted, Setu-compatible DigiLocker API",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(request_endpoints.router)
+    app.include_router(document_endpoints.router)
+    app.include_router(aadhaar_endpoints.router)
+    app.include_router(request_endpoints.browser_router)
+    app.include_router(document_endpoints.files_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        runtime: Runtime = app.state.runtime
+        problems: dict[str, str] = {}
+        try:
+            async with runtime.sessions() as session:
+                await session.execute(_SELECT_ONE)
+        except Exception as exc:
+            problems["database"] = type(exc).__name__
+        try:
+            await runtime.blobs.check()
+        except Exception as exc:
+            problems["file_store"] = type(exc).__name__
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    if settings.uses_embedded_simulator:
+        if simulator is None:
+            simulator = build_embedded_simulator(settings, clock=clock)
+        app.mount(SIMULATOR_MOUNT, simulator)
+    app.add_middleware(TraceIdMiddleware)
+    return app
+
+
+def build_embedded_simulator(settings: Settings, clock: Clock | None = None) -> ASGIApp:
+    from digilocker_gateway.simulator.app import create_simulator_app
+    from digilocker_gateway.simulator.settings import SimulatorSettings, parse_app_spec
+
+    secret = settings.digilocker_client_secret.get_secret_value()
+    base = f"{settings.digilocker_client_id}:{secret}:"
+    apps = [parse_app_spec(base + settings.callback_url)]
+    sim_settings = SimulatorSettings(
+        apps=apps,
+        pki_dir=settings.data_dir / "simulator-pki",
+        meta_hash_fields=list(settings.digilocker_meta_hash_fields),
+        meta_hash_encoding=settings.digilocker_meta_hash_encoding,
+    )
+    return create_simulator_app(sim_settings, clock=clock)

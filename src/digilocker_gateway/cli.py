@@ -1,0 +1,211 @@
+"""The `digilocker-gateway` command: serve, simulator, migrate, admin, catalogue, purge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shlex
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from digilocker_gateway import __version__
+from digilocker_gateway.config import Settings
+
+T = TypeVar("T")
+
+
+def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await coroutine_factory()
+
+    return asyncio.run(main())
+
+
+def _settings(**overrides: object) -> Settings:
+    values = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="digilocker-gateway")
+def main() -> None:
+    """A self-hosted, Setu-compatible DigiLocker gateway, with an offline DigiLocker simulator."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs full URLs at INFO, and DigiLocker URLs carry document URIs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default ./var.")
+def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
+    """Run the gateway: one process, one port. Without DLG_DIGILOCKER_BASE_URL it runs on the
+    embedded default (SQLite and files under ./var, the simulator at /simulator)."""
+    import uvicorn
+
+    from digilocker_gateway.app import create_app
+    from digilocker_gateway.devclient import ensure_dev_client
+
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.environment == "dev":
+        credentials = _run(lambda: ensure_dev_client(settings))
+        _print_dev_banner(settings, credentials)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+
+
+def _print_dev_banner(settings: Settings, credentials: dict[str, str]) -> None:
+    base = settings.effective_public_base_url
+    headers = " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in credentials.items())
+    body = json.dumps({"redirectUrl": "https://example.com/kyc/done?sessionId=demo"})
+    click.echo(
+        "\nDigiLocker gateway (embedded default"
+        + (": simulator at " + base + "/simulator" if settings.uses_embedded_simulator else "")
+        + ")\n"
+        f"  dev client credentials (kept in {settings.data_dir / 'dev-client.json'}):\n"
+        + "".join(f"    {k}: {v}\n" for k, v in credentials.items())
+        + "  create a request:\n"
+        f"    curl -s -X POST {base}/api/digilocker {headers} "
+        f"-H 'content-type: application/json' -d {shlex.quote(body)}\n"
+        f"  test users: {base}/simulator/_sim/users   API docs: {base}/docs\n"
+    )
+
+
+def _register_simulator() -> None:
+    try:
+        from digilocker_gateway.simulator.cli import simulator_command
+    except ImportError:  # pragma: no cover - only while the simulator is being built
+        return
+    main.add_command(simulator_command, name="simulator")
+
+
+_register_simulator()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations (DLG_DATABASE_URL; default SQLite under ./var)."""
+    from digilocker_gateway.db.engine import build_engine
+    from digilocker_gateway.db.migrate import upgrade_to_head
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def go() -> None:
+        engine = build_engine(settings.effective_database_url)
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+
+    _run(go)
+    click.echo("database is at the latest schema")
+
+
+@main.group()
+def admin() -> None:
+    """Manage API clients."""
+
+
+@admin.command("create-client")
+@click.option("--name", default="client", show_default=True)
+@click.option("--digilocker-client-id", default=None, help="Partner app id (default: settings).")
+@click.option(
+    "--digilocker-client-secret",
+    default=None,
+    envvar="DLG_NEW_CLIENT_DIGILOCKER_SECRET",
+    help="Partner app secret (default: settings); or env DLG_NEW_CLIENT_DIGILOCKER_SECRET.",
+)
+@click.option("--redirect-host", multiple=True, help="Allow only these redirect hosts.")
+@click.option("--request-lifetime", type=int, default=None, help="Seconds a request lives.")
+@click.option("--allow-unverified-aadhaar", is_flag=True, help="Return unverifiable Aadhaar XML.")
+@click.option("--json", "as_json", is_flag=True, help="Print the three credential headers as JSON.")
+def create_client_command(
+    name: str,
+    digilocker_client_id: str | None,
+    digilocker_client_secret: str | None,
+    redirect_host: tuple[str, ...],
+    request_lifetime: int | None,
+    allow_unverified_aadhaar: bool,
+    as_json: bool,
+) -> None:
+    """Create an API client with one product instance; its secret is shown only now."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.tenants.service import create_client
+
+    settings = _settings()
+
+    async def go() -> dict[str, str]:
+        async with standalone_runtime(settings) as runtime, runtime.transaction() as session:
+            created = await create_client(
+                session,
+                hasher=runtime.hasher,
+                cipher=runtime.cipher,
+                clock=runtime.clock,
+                name=name,
+                digilocker_client_id=digilocker_client_id or settings.digilocker_client_id,
+                digilocker_client_secret=digilocker_client_secret
+                or settings.digilocker_client_secret.get_secret_value(),
+                request_lifetime_seconds=request_lifetime or settings.request_lifetime_seconds,
+                redirect_allowed_hosts=list(redirect_host) or None,
+                aadhaar_allow_unverified=allow_unverified_aadhaar,
+            )
+            return created.as_headers()
+
+    headers = _run(go)
+    if as_json:
+        click.echo(json.dumps(headers))
+    else:
+        for key, value in headers.items():
+            click.echo(f"{key}: {value}")
+
+
+@main.group()
+def catalogue() -> None:
+    """The document catalogue."""
+
+
+@catalogue.command("refresh")
+def catalogue_refresh() -> None:
+    """Fetch the catalogue from DigiLocker's pull meta-APIs and replace the stored copy."""
+    from rich.progress import Progress
+
+    from digilocker_gateway.documents.tasks import refresh_catalogue
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    settings = _settings()
+
+    async def go() -> int:
+        async with standalone_runtime(settings) as runtime:
+            with Progress(transient=not os.isatty(1)) as progress:
+                task = progress.add_task("issuers", total=None)
+
+                def advance(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                return await refresh_catalogue(runtime, progress=advance)
+
+    count = _run(go)
+    click.echo(f"catalogue refreshed: {count} documents")
+
+
+@main.command()
+def purge() -> None:
+    """Delete expired requests with their tokens and files, and expired files."""
+    from digilocker_gateway.requests.tasks import purge_expired
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    settings = _settings()
+
+    async def go() -> int:
+        async with standalone_runtime(settings) as runtime:
+            return await purge_expired(runtime)
+
+    click.echo(f"purged {_run(go)} expired requests")

@@ -1,0 +1,131 @@
+"""The gateway's one `Settings` object (environment prefix `DLG_`).
+
+Defaults are the embedded dev setup: SQLite and files under `./var`, the simulator mounted at
+`/simulator` as the upstream. Production refuses the dev placeholders (see `check_for_production`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CALLBACK_PATH = "/digilocker/callback"
+JOURNEY_PATH = "/digilocker/journey"
+FILES_PATH = "/files"
+SIMULATOR_MOUNT = "/simulator"
+
+# The simulator's default partner app (see simulator/settings.py); the embedded default uses it.
+DEV_PARTNER_CLIENT_ID = "DLGSIMDEV1"
+DEV_PARTNER_CLIENT_SECRET = "simulator-dev-secret"  # a documented dev-only value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DLG_", env_file=None, extra="ignore")
+
+    environment: Literal["dev", "production"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default sqlite under data_dir"
+    )
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema (search_path) to use; default public"
+    )
+    database_pool_size: int = 10
+    database_pool_timeout_seconds: float = 10.0
+    public_base_url: str | None = Field(
+        default=None, description="The URL users reach the gateway at; default http://host:port"
+    )
+
+    # Upstream DigiLocker. None = the embedded simulator, mounted at /simulator.
+    digilocker_base_url: str | None = None
+    digilocker_token_path: str = "/oauth2/1/token"
+    digilocker_eaadhaar_path: str = "/oauth2/3/xml/eaadhaar"
+    digilocker_meta_hash_fields: list[str] = ["client_secret", "clientid", "orgid", "doctype", "ts"]
+    digilocker_meta_hash_encoding: Literal["hex", "base64"] = "hex"
+    # The partner app used by `serve`'s dev client and as the default for `admin create-client`.
+    digilocker_client_id: str = DEV_PARTNER_CLIENT_ID
+    digilocker_client_secret: SecretStr = SecretStr(DEV_PARTNER_CLIENT_SECRET)
+    upstream_connect_timeout_seconds: float = 5.0
+    upstream_read_timeout_seconds: float = 30.0
+    upstream_max_retries: int = 2
+
+    # Encryption at rest: "kid:base64key,kid2:base64key"; dev generates one into data_dir.
+    encryption_keys: SecretStr | None = None
+    encryption_active_key_id: str | None = None
+
+    # Pinned e-Aadhaar signer certificates (PEM files, several for rotation). With the embedded
+    # simulator, or `aadhaar_trust_simulator`, the simulator's /_sim/signer.pem is trusted too.
+    aadhaar_signer_cert_files: list[Path] = []
+    aadhaar_trust_simulator: bool | None = None  # None: only when using the embedded simulator
+
+    request_lifetime_seconds: int = 24 * 3600
+    file_url_lifetime_seconds: int = 3600
+    journey_lifetime_seconds: int = 15 * 60
+    max_body_bytes: int = 64 * 1024
+
+    catalogue_refresh_interval_seconds: int = 7 * 24 * 3600
+    catalogue_refresh_on_start: bool = True
+    purge_interval_seconds: int = 300
+    background_jobs: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.db').as_posix()}"
+
+    @property
+    def effective_public_base_url(self) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def uses_embedded_simulator(self) -> bool:
+        return self.digilocker_base_url is None
+
+    @property
+    def effective_digilocker_base_url(self) -> str:
+        if self.digilocker_base_url:
+            return self.digilocker_base_url.rstrip("/")
+        return f"{self.effective_public_base_url}{SIMULATOR_MOUNT}/public"
+
+    @property
+    def callback_url(self) -> str:
+        return f"{self.effective_public_base_url}{CALLBACK_PATH}"
+
+    @property
+    def trusts_simulator_signer(self) -> bool:
+        if self.aadhaar_trust_simulator is not None:
+            return self.aadhaar_trust_simulator
+        return self.uses_embedded_simulator
+
+    @property
+    def simulator_signer_url(self) -> str:
+        """The simulator's /_sim/signer.pem, beside its /public API."""
+        base = self.effective_digilocker_base_url
+        root = base[: -len("/public")] if base.endswith("/public") else base
+        return f"{root}/_sim/signer.pem"
+
+    def check_for_production(self) -> None:
+        """Refuse dev placeholders where real users' data flows."""
+        if self.environment != "production":
+            return
+        problems: list[str] = []
+        if self.encryption_keys is None:
+            problems.append("DLG_ENCRYPTION_KEYS must be set (no generated dev key in production)")
+        if self.digilocker_base_url is None:
+            problems.append("DLG_DIGILOCKER_BASE_URL must point at DigiLocker, not the simulator")
+        if self.public_base_url is None:
+            problems.append("DLG_PUBLIC_BASE_URL must be the gateway's public https URL")
+        if self.aadhaar_trust_simulator:
+            problems.append("DLG_AADHAAR_TRUST_SIMULATOR must be off in production")
+        if self.digilocker_client_secret.get_secret_value() == DEV_PARTNER_CLIENT_SECRET:
+            problems.append("DLG_DIGILOCKER_CLIENT_SECRET is the simulator's dev secret")
+        if problems:
+            raise ValueError("production settings refused: " + "; ".join(problems))

@@ -1,0 +1,128 @@
+"""All tables. Secrets are never stored plain: client secrets as keyed hashes, DigiLocker
+credentials and tokens AES-GCM encrypted (`*_enc` columns, key id inside the ciphertext)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digilocker_gateway.db.base import Base, UtcDateTime
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # HMAC-SHA256 of the secret under a server key: cheap and constant-time to check, useless
+    # to whoever steals the table without the key. The key id allows rotation.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    secret_hash_key_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProductInstance(Base):
+    __tablename__ = "product_instances"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    digilocker_client_id: Mapped[str] = mapped_column(String(200))
+    digilocker_client_secret_enc: Mapped[str] = mapped_column(Text)
+    # Comma-separated allow-list of redirect hosts; NULL = any absolute http(s) URL, as Setu.
+    redirect_allowed_hosts: Mapped[str | None] = mapped_column(Text, default=None)
+    request_lifetime_seconds: Mapped[int] = mapped_column(Integer)
+    # Return an Aadhaar XML that failed verification with verified.signature=false instead of 500.
+    aadhaar_allow_unverified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DigilockerRequest(Base):
+    __tablename__ = "digilocker_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    product_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("product_instances.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))  # unauthenticated | authenticated | revoked
+    redirect_url: Mapped[str] = mapped_column(Text)
+    doc_types: Mapped[str] = mapped_column(String(200), default="")  # comma list from docType
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    valid_upto: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+    # The journey: `state` is stored only as a SHA-256 (it is a bearer secret in the browser).
+    state_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    pkce_verifier_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    journey_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    callback_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    failure_code: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    access_token_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    access_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    eaadhaar: Mapped[str | None] = mapped_column(String(1), default=None)
+    digilocker_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    phone_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class StoredFile(Base):
+    __tablename__ = "stored_files"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("digilocker_requests.id", ondelete="CASCADE"), index=True
+    )
+    blob_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # document | aadhaar_xml
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    doc_type: Mapped[str] = mapped_column(String(20), default="")
+    org_id: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    valid_upto: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CatalogueEntry(Base):
+    __tablename__ = "catalogue_entries"
+
+    org_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    doc_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    org_name: Mapped[str] = mapped_column(Text)
+    # DigiLocker's issued list names issuers by issuerid ("in.gov.cbse"), the pull APIs by orgid.
+    issuer_id: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text)
+    formats: Mapped[str] = mapped_column(String(40))  # comma list: pdf,xml
+    parameters_json: Mapped[str] = mapped_column(Text)  # [{"name","description"}]
+
+
+class CatalogueSnapshot(Base):
+    """The serialised catalogue as the API answers it, with its ETag: one row, replaced whole by
+    a refresh, so readers see either the old or the new copy, never a mix."""
+
+    __tablename__ = "catalogue_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    etag: Mapped[str] = mapped_column(String(80))
+    body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JobLease(Base):
+    """Leases for background jobs so that many processes never do the same work at once; an
+    expired lease (a crashed worker) can be taken over."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(80), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+Index("ix_stored_files_valid_upto", StoredFile.valid_upto)

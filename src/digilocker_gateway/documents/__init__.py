@@ -1,0 +1,1 @@
+"""Documents: the catalogue (from DigiLocker's pull meta-APIs, stored) and fetch-document."""

@@ -1,0 +1,125 @@
+"""Setu's catalogue and fetch-document calls, and the signed file URLs they hand out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from digilocker_gateway.config import FILES_PATH
+from digilocker_gateway.documents.fetch import fetch_document
+from digilocker_gateway.documents.files import open_signed_file
+from digilocker_gateway.documents.schemas import Catalogue, DocumentFetch, FetchedDocument
+from digilocker_gateway.errors import (
+    AadhaarNotLinked,
+    BadRequest,
+    ConsentNotGiven,
+    GatewayError,
+    InternalServerError,
+    InvalidPayload,
+    InvalidToken,
+    RequestNotFound,
+    TokenRevoked,
+    Unauthorized,
+    UpstreamServerError,
+    UserConsentNotGiven,
+    UserNotAuthenticated,
+)
+from digilocker_gateway.kit.timefmt import to_ist_iso
+from digilocker_gateway.kit.web import read_json_body
+from digilocker_gateway.requests.endpoints import errors
+from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
+
+router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
+files_router = APIRouter(include_in_schema=False)
+
+
+class CatalogueNotReady(GatewayError):
+    status = 503
+    code = "catalogue_not_ready"
+    detail = "The document catalogue is being loaded from DigiLocker; try again shortly."
+
+
+@router.get(
+    "/documents",
+    response_model=Catalogue,
+    summary="List every document DigiLocker lets you fetch",
+    responses={
+        304: {"description": "Not modified (If-None-Match matched the ETag)"},
+        **errors(Unauthorized, InternalServerError, CatalogueNotReady),
+    },
+)
+async def catalogue(request: Request, runtime: RuntimeDep, _instance: InstanceDep) -> Response:
+    async with runtime.sessions() as session:
+        snapshot = await runtime.catalogue.current(session)
+    if snapshot is None:
+        raise CatalogueNotReady()
+    headers = {
+        "ETag": snapshot.etag,
+        "Cache-Control": "private, max-age=0, must-revalidate",
+        "Vary": "Accept-Encoding",
+    }
+    if_none_match = request.headers.get("if-none-match", "")
+    if snapshot.etag in {tag.strip() for tag in if_none_match.split(",")} or if_none_match == "*":
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(snapshot.body_gzip, media_type="application/json", headers=headers)
+    return Response(snapshot.body, media_type="application/json", headers=headers)
+
+
+FETCH_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentFetch"}}},
+    }
+}
+
+
+@router.post(
+    "/{request_id}/document",
+    response_model=FetchedDocument,
+    summary="Fetch a document (all but Aadhaar)",
+    openapi_extra=FETCH_OPENAPI,
+    responses=errors(
+        InvalidPayload,
+        ConsentNotGiven,
+        AadhaarNotLinked,
+        BadRequest,
+        UserConsentNotGiven,
+        Unauthorized,
+        TokenRevoked,
+        UserNotAuthenticated,
+        InvalidToken,
+        RequestNotFound,
+        InternalServerError,
+        UpstreamServerError,
+    ),
+)
+async def fetch(
+    request_id: str, request: Request, runtime: RuntimeDep, instance: InstanceDep
+) -> FetchedDocument:
+    body = await read_json_body(request, DocumentFetch, max_bytes=runtime.settings.max_body_bytes)
+    issued = await fetch_document(runtime, instance, request_id, body)
+    return FetchedDocument(fileUrl=issued.url, validUpto=to_ist_iso(issued.valid_upto))
+
+
+@files_router.get(FILES_PATH + "/{token}")
+async def download(token: str, runtime: RuntimeDep) -> StreamingResponse:
+    opened = await open_signed_file(runtime, token)
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in opened.chunks:
+            yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type=opened.content_type,
+        headers={
+            "Content-Length": str(opened.size),
+            "Content-Disposition": f'attachment; filename="{opened.filename}"',
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,189 @@
+"""Fetch a document: check the body against the catalogue, find the document in the user's
+issued list or pull it, download it (checking DigiLocker's `hmac`), store it encrypted, and hand
+out a signed `fileUrl`.
+
+DigiLocker's errors map to Setu's codes in `upstream_error_to_gateway` — the one table, also in
+docs/errors.md.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from digilocker_gateway.db.models import ProductInstance
+from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
+from digilocker_gateway.documents.files import (
+    CONTENT_TYPES,
+    IssuedFileUrl,
+    blob_key_for,
+    file_valid_upto,
+    record_file,
+    signed_url,
+)
+from digilocker_gateway.documents.schemas import DocumentFetch
+from digilocker_gateway.errors import (
+    AadhaarNotLinked,
+    BadRequest,
+    ConsentNotGiven,
+    GatewayError,
+    InvalidPayload,
+    InvalidToken,
+    UpstreamServerError,
+    UserConsentNotGiven,
+)
+from digilocker_gateway.requests.service import get_request
+from digilocker_gateway.requests.tokens import live_grant
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.upstream.client import DigiLockerClient
+from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
+from digilocker_gateway.upstream.protocol import IssuedDocument
+
+logger = logging.getLogger("digilocker_gateway.documents")
+
+MIME_FOR_FORMAT = {"pdf": "application/pdf", "xml": "application/xml"}
+
+
+def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
+    """DigiLocker's answer -> Setu's code. Keyed on DigiLocker's `error` string, never on its
+    HTTP status, which differs between spec and v2.4 (partner API reference §12, §15)."""
+    if isinstance(exc, UpstreamResponseError):
+        code = exc.error
+        if code == "aadhaar_not_linked":
+            return AadhaarNotLinked()
+        if code == "record_not_found":
+            return BadRequest(
+                "The issuer has no document matching these parameters.", code="record_not_found"
+            )
+        if code == "pull_response_pending":
+            return BadRequest(
+                "The issuer is checking this request by hand; try again later.",
+                code="pull_response_pending",
+            )
+        if code in ("invalid_orgid", "invalid_doctype", "invalid_parameter"):
+            return InvalidPayload("DigiLocker does not know this orgId, docType or parameter.")
+        if code == "insufficient_scope":
+            return UserConsentNotGiven()
+        if code == "invalid_token":
+            return InvalidToken()
+        if code == "invalid_uri":
+            return BadRequest("DigiLocker has no file for this document.", code="invalid_uri")
+    # repository_service_* (issuer down), unexpected_error, 5xx/530, timeouts, dropped
+    # connections, malformed bodies and a wrong hmac are all "DigiLocker or the issuer failed".
+    return UpstreamServerError()
+
+
+def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | None) -> None:
+    if body.consent != "Y":
+        raise ConsentNotGiven()
+    if entry is None:
+        raise InvalidPayload(
+            f"No document {body.docType} from orgId {body.orgId} in the catalogue."
+        )
+    if body.format not in entry.formats:
+        raise InvalidPayload(f"format must be one of {', '.join(entry.formats)} for this document.")
+    expected = [name for name, _ in entry.parameters]
+    given: dict[str, str] = {}
+    for parameter in body.parameters:
+        if parameter.name in given:
+            raise InvalidPayload(f"Parameter {parameter.name} is given twice.")
+        given[parameter.name] = parameter.value
+    unknown = sorted(set(given) - set(expected))
+    if unknown:
+        raise InvalidPayload(f"Unknown parameter(s): {', '.join(unknown)}.")
+    missing = [name for name in expected if not given.get(name, "").strip()]
+    if missing:
+        raise InvalidPayload(f"Missing parameter(s): {', '.join(missing)}.")
+
+
+def _find_issued(
+    issued: list[IssuedDocument], entry: CatalogueDocument, uri: str | None = None
+) -> IssuedDocument | None:
+    for document in issued:
+        if uri is not None and document.uri == uri:
+            return document
+        if (
+            uri is None
+            and document.doctype == entry.doc_type
+            and (document.issuerid == entry.issuer_id or not entry.issuer_id)
+        ):
+            return document
+    return None
+
+
+async def fetch_document(
+    runtime: Runtime, instance: ProductInstance, request_id: str, body: DocumentFetch
+) -> IssuedFileUrl:
+    now = runtime.clock.now()
+    async with runtime.transaction() as session:
+        request = await get_request(session, instance=instance, request_id=request_id, now=now)
+        entry = await lookup(session, body.orgId, body.docType)
+        validate_against_catalogue(body, entry)
+        request_valid_upto = request.valid_upto
+    assert entry is not None
+    grant = await live_grant(runtime, instance, request_id)
+    upstream = runtime.upstream(instance)
+    try:
+        uri, mime = await _locate(upstream, grant.access_token, entry, body)
+        if mime and MIME_FOR_FORMAT[body.format] not in mime:
+            raise InvalidPayload(f"This document is not available as {body.format}.")
+        stream = (
+            upstream.stream_xml(grant.access_token, uri)
+            if body.format == "xml"
+            else upstream.stream_file(grant.access_token, uri)
+        )
+        blob_key = blob_key_for(request_id)
+        content_type = CONTENT_TYPES[body.format]
+        async with stream as download:
+            info = await runtime.blobs.put(
+                blob_key, download.iter_chunks(), content_type=content_type
+            )
+    except UpstreamError as exc:
+        logger.info("fetch document failed upstream: %s", type(exc).__name__)
+        raise upstream_error_to_gateway(exc) from None
+    valid_upto = file_valid_upto(runtime, request_valid_upto)
+    try:
+        async with runtime.transaction() as session:
+            # The request may have been revoked or purged while we downloaded.
+            await get_request(session, instance=instance, request_id=request_id, now=now)
+            await record_file(
+                session,
+                request_id=request_id,
+                blob_key=blob_key,
+                kind="document",
+                content_type=content_type,
+                size=info.size,
+                doc_type=entry.doc_type,
+                org_id=entry.org_id,
+                now=runtime.clock.now(),
+                valid_upto=valid_upto,
+            )
+    except BaseException:
+        await runtime.blobs.delete(blob_key)
+        raise
+    filename = f"{entry.doc_type}-{entry.org_id}.{body.format}"
+    return IssuedFileUrl(signed_url(runtime, blob_key, valid_upto, filename), valid_upto)
+
+
+async def _locate(
+    upstream: DigiLockerClient, access_token: str, entry: CatalogueDocument, body: DocumentFetch
+) -> tuple[str, tuple[str, ...]]:
+    """The document's URI and mime types: from the issued list, else pulled from the issuer."""
+    issued = await upstream.issued_documents(access_token)
+    document = _find_issued(issued, entry)
+    if document is not None:
+        return document.uri, document.mime
+    parameters = {p.name: p.value for p in body.parameters}
+    try:
+        uri: str | None = await upstream.pull_document(
+            access_token, entry.org_id, entry.doc_type, parameters
+        )
+    except UpstreamResponseError as exc:
+        if exc.error != "uri_exists":
+            raise
+        uri = None  # already issued after all: the issued list has it now
+    document = _find_issued(await upstream.issued_documents(access_token), entry, uri)
+    if document is not None:
+        return document.uri, document.mime
+    if uri is None:
+        raise UpstreamServerError()
+    return uri, ()

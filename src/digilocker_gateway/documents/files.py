@@ -1,0 +1,130 @@
+"""Fetched files: stored encrypted in the blob store, handed out as signed, expiring gateway URLs
+that stream the file and stop working after `validUpto`, revoke or purge."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from digilocker_gateway.config import FILES_PATH
+from digilocker_gateway.db.models import DigilockerRequest, StoredFile
+from digilocker_gateway.errors import NotFound
+from digilocker_gateway.requests.service import REVOKED
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.storage.blobs import BlobNotFound
+from digilocker_gateway.storage.signed_urls import (
+    ExpiredSignedUrl,
+    InvalidSignedUrl,
+    sign_file_token,
+    verify_file_token,
+)
+
+CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedFileUrl:
+    url: str
+    valid_upto: datetime
+
+
+def blob_key_for(request_id: str) -> str:
+    # Grouped by request so purging a request finds all of its blobs.
+    return f"requests/{request_id}/{uuid.uuid4().hex}"
+
+
+def file_valid_upto(runtime: Runtime, request_valid_upto: datetime) -> datetime:
+    """A file URL never outlives its request."""
+    wanted = runtime.clock.now() + timedelta(seconds=runtime.settings.file_url_lifetime_seconds)
+    return min(wanted, request_valid_upto)
+
+
+def signed_url(runtime: Runtime, blob_key: str, expires_at: datetime, filename: str) -> str:
+    token = sign_file_token(
+        runtime.keyring, blob_key=blob_key, expires_at=expires_at, filename=filename
+    )
+    return f"{runtime.settings.effective_public_base_url}{FILES_PATH}/{token}"
+
+
+async def record_file(
+    session: AsyncSession,
+    *,
+    request_id: str,
+    blob_key: str,
+    kind: str,
+    content_type: str,
+    size: int,
+    doc_type: str,
+    org_id: str,
+    now: datetime,
+    valid_upto: datetime,
+) -> StoredFile:
+    row = StoredFile(
+        id=str(uuid.uuid4()),
+        request_id=request_id,
+        blob_key=blob_key,
+        kind=kind,
+        content_type=content_type,
+        size=size,
+        doc_type=doc_type,
+        org_id=org_id,
+        created_at=now,
+        valid_upto=valid_upto,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def delete_request_files(runtime: Runtime, session: AsyncSession, request_id: str) -> int:
+    rows = (
+        (await session.execute(select(StoredFile).where(StoredFile.request_id == request_id)))
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        await runtime.blobs.delete(row.blob_key)
+        await session.delete(row)
+    await session.flush()
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedFile:
+    content_type: str
+    size: int
+    filename: str
+    chunks: AsyncIterator[bytes]
+
+
+async def open_signed_file(runtime: Runtime, token: str) -> OpenedFile:
+    """The file behind a signed URL, if the URL is genuine and unexpired and the file still
+    belongs to a live, unrevoked request. Every failure is the same 404."""
+    now = runtime.clock.now()
+    try:
+        signed = verify_file_token(runtime.keyring, token, now=now)
+    except (InvalidSignedUrl, ExpiredSignedUrl):
+        raise NotFound("This file link is invalid or has expired.") from None
+    async with runtime.transaction() as session:
+        found = (
+            await session.execute(
+                select(StoredFile, DigilockerRequest)
+                .join(DigilockerRequest, DigilockerRequest.id == StoredFile.request_id)
+                .where(StoredFile.blob_key == signed.blob_key)
+            )
+        ).first()
+    if found is None:
+        raise NotFound("This file link is invalid or has expired.")
+    stored, request = found
+    if stored.valid_upto <= now or request.valid_upto <= now or request.status == REVOKED:
+        raise NotFound("This file link is invalid or has expired.")
+    try:
+        chunks = await runtime.blobs.open(stored.blob_key)
+    except BlobNotFound:
+        raise NotFound("This file link is invalid or has expired.") from None
+    return OpenedFile(stored.content_type, stored.size, signed.filename or "document", chunks)

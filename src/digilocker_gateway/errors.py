@@ -1,0 +1,126 @@
+"""The gateway's error tree. Every error leaves the API as Setu's envelope:
+`{"error": {"code", "detail", "traceId"}}` (setu-api-contract.md, "Error envelope")."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """An error with the HTTP status and Setu code it is answered with."""
+
+    status: int = 500
+    code: str = "internal_server_error"
+    detail: str = "Something went wrong on our side; quote the traceId when reporting it."
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        if detail is not None:
+            self.detail = detail
+        if code is not None:
+            self.code = code
+        super().__init__(self.detail)
+
+
+class InvalidPayload(GatewayError):
+    status = 400
+    code = "invalid_payload"
+    detail = "The request body is not valid."
+
+
+class InvalidRedirectUrl(GatewayError):
+    status = 400
+    code = "invalid_redirect_url"
+    detail = "redirectUrl must be an absolute http or https URL."
+
+
+class BadRequest(GatewayError):
+    status = 400
+    code = "bad_request"
+    detail = "The request cannot be processed."
+
+
+class ConsentNotGiven(GatewayError):
+    status = 400
+    code = "consent_not_given"
+    detail = 'consent must be "Y" to fetch a document.'
+
+
+class AadhaarNotLinked(GatewayError):
+    status = 400
+    code = "aadhaar_not_linked"
+    detail = "The user's DigiLocker account has no Aadhaar linked."
+
+
+class UserConsentNotGiven(GatewayError):
+    status = 400
+    code = "user_consent_not_given"
+    detail = "The user did not consent to share this document."
+
+
+class Unauthorized(GatewayError):
+    status = 401
+    code = "invalid_credentials"
+    detail = "Missing or wrong x-client-id, x-client-secret or x-product-instance-id."
+
+
+class UserNotAuthenticated(GatewayError):
+    status = 401
+    code = "user_not_authenticated"
+    detail = "The user has not completed the DigiLocker journey for this request."
+
+
+class TokenRevoked(GatewayError):
+    status = 401
+    code = "token_revoked"
+    detail = "Access to the user's DigiLocker was revoked for this request."
+
+
+class InvalidToken(GatewayError):
+    status = 401
+    code = "invalid_token"
+    detail = "The user's DigiLocker access expired and could not be renewed."
+
+
+class AadhaarNotAvailable(GatewayError):
+    status = 401
+    code = "aadhaar_not_available"
+    detail = "Aadhaar data is not available in this user's DigiLocker."
+
+
+class RequestNotFound(GatewayError):
+    status = 404
+    code = "request_not_found"
+    detail = "No such DigiLocker request (it may have expired)."
+
+
+class NotFound(GatewayError):
+    status = 404
+    code = "not_found"
+    detail = "Not found."
+
+
+class PayloadTooLarge(GatewayError):
+    status = 413
+    code = "payload_too_large"
+    detail = "The request body is too large."
+
+
+class UpstreamServerError(GatewayError):
+    status = 500
+    code = "upstream_server_error"
+    detail = "DigiLocker or the document issuer failed to answer; try again later."
+
+
+class GetXmlFailed(GatewayError):
+    status = 500
+    code = "get_xml_failed"
+    detail = "DigiLocker failed to return the Aadhaar XML."
+
+
+class UnwrapAadhaarFailed(GatewayError):
+    status = 500
+    code = "unwrap_aadhaar_failed"
+    detail = "The Aadhaar XML could not be parsed or its signature could not be verified."
+
+
+class InternalServerError(GatewayError):
+    status = 500
+    code = "internal_server_error"

@@ -1,0 +1,88 @@
+"""Background jobs, run by every gateway process. A lease per job (kit/leases.py) makes sure
+only one process runs a job at a time; a crashed process's lease expires and another takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from digilocker_gateway.documents.tasks import catalogue_due, refresh_catalogue
+from digilocker_gateway.kit.leases import last_run, release, try_acquire
+from digilocker_gateway.requests.tasks import purge_expired
+from digilocker_gateway.runtime import Runtime
+
+logger = logging.getLogger("digilocker_gateway.jobs")
+
+Job = Callable[[Runtime], Awaitable[object]]
+Due = Callable[[Runtime], Awaitable[bool]]
+
+
+def every(name: str, seconds: float) -> Due:
+    async def due(runtime: Runtime) -> bool:
+        async with runtime.sessions() as session:
+            previous = await last_run(session, name)
+        return previous is None or previous + timedelta(seconds=seconds) <= runtime.clock.now()
+
+    return due
+
+
+async def run_once(runtime: Runtime, name: str, job: Job, *, lease_seconds: float) -> bool:
+    """Run `job` if this process can take its lease; True if it ran."""
+    now = runtime.clock.now()
+    async with runtime.transaction() as session:
+        acquired = await try_acquire(
+            session, name=name, holder=runtime.worker_id, ttl_seconds=lease_seconds, now=now
+        )
+    if not acquired:
+        return False
+    try:
+        await job(runtime)
+    finally:
+        async with runtime.transaction() as session:
+            await release(session, name=name, holder=runtime.worker_id, ran_at=runtime.clock.now())
+    return True
+
+
+async def _loop(
+    runtime: Runtime, name: str, job: Job, due: Due, *, poll_seconds: float, lease_seconds: float
+) -> None:
+    while True:
+        try:
+            if await due(runtime):
+                await run_once(runtime, name, job, lease_seconds=lease_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failed run is retried at the next poll
+            logger.warning("job %s failed: %s", name, type(exc).__name__)
+        await asyncio.sleep(poll_seconds)
+
+
+def start_background_jobs(runtime: Runtime) -> list[asyncio.Task[None]]:
+    settings = runtime.settings
+    purge_every = settings.purge_interval_seconds
+    return [
+        asyncio.create_task(
+            _loop(
+                runtime,
+                "requests.purge",
+                purge_expired,
+                every("requests.purge", purge_every),
+                poll_seconds=min(purge_every, 60),
+                lease_seconds=max(purge_every, 60),
+            ),
+            name="requests.purge",
+        ),
+        asyncio.create_task(
+            _loop(
+                runtime,
+                "documents.refresh_catalogue",
+                refresh_catalogue,
+                catalogue_due,
+                poll_seconds=60,
+                lease_seconds=3600,
+            ),
+            name="documents.refresh_catalogue",
+        ),
+    ]

@@ -1,0 +1,124 @@
+"""HTTP plumbing shared by every router: the trace id, the Setu error envelope, bounded bodies."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from digilocker_gateway.errors import GatewayError, InvalidPayload, PayloadTooLarge
+
+logger = logging.getLogger("digilocker_gateway")
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+TRACE_HEADER = "x-trace-id"
+_trace_id: ContextVar[str] = ContextVar("trace_id", default="")
+
+
+def current_trace_id() -> str:
+    return _trace_id.get()
+
+
+def new_trace_id() -> str:
+    # Setu's shape: "1-<8 hex seconds>-<24 hex>", so operators can sort traces by time.
+    return f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+
+
+class TraceIdMiddleware:
+    """Gives every call a trace id, available to handlers and sent back as `x-trace-id`.
+    Pure ASGI (not BaseHTTPMiddleware) so streaming responses are not buffered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        trace_id = new_trace_id()
+        token = _trace_id.set(trace_id)
+        header = (TRACE_HEADER.encode(), trace_id.encode())
+
+        async def send_with_trace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_trace)
+        finally:
+            _trace_id.reset(token)
+
+
+def error_response(error: GatewayError, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"code": error.code, "detail": error.detail, "traceId": current_trace_id()}}
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_gateway_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, GatewayError)
+        if exc.status >= 500:
+            logger.warning("call failed: %s (trace %s)", exc.code, current_trace_id())
+        return error_response(exc)
+
+    async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return error_response(InvalidPayload(describe_validation_errors(exc.errors())))
+
+    async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+        error = GatewayError(str(exc.detail), code=code)
+        error.status = exc.status_code
+        return error_response(error)
+
+    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Log the type only: messages of library errors can carry tokens or personal data.
+        logger.error(
+            "unexpected error %s (trace %s)", type(exc).__name__, current_trace_id(), exc_info=False
+        )
+        return error_response(GatewayError())
+
+    app.add_exception_handler(GatewayError, on_gateway_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def describe_validation_errors(errors: Any) -> str:
+    parts: list[str] = []
+    for error in list(errors)[:5]:
+        location = ".".join(str(item) for item in error.get("loc", ()) if item != "body")
+        message = error.get("msg", "invalid")
+        parts.append(f"{location}: {message}" if location else str(message))
+    return "; ".join(parts) or "The request body is not valid."
+
+
+async def read_json_body(request: Request, model: type[ModelT], *, max_bytes: int) -> ModelT:
+    """Read at most `max_bytes` of body and validate it as `model` (unknown fields refused by the
+    model's config). Done by hand, after authentication, so a bad body never outranks a 401."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge()
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise PayloadTooLarge()
+    if not body:
+        raise InvalidPayload("The request body is empty; a JSON object is expected.")
+    try:
+        return model.model_validate_json(bytes(body))
+    except ValidationError as exc:
+        raise InvalidPayload(describe_validation_errors(exc.errors())) from None

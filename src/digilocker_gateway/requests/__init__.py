@@ -1,0 +1,1 @@
+"""The DigiLocker request lifecycle: create, journey, callback, status, revoke, expiry."""

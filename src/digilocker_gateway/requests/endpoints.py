@@ -1,0 +1,159 @@
+"""Setu's create / status / revoke calls, and the browser-facing journey and callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH
+from digilocker_gateway.db.models import DigilockerRequest as RequestRow
+from digilocker_gateway.errors import (
+    GatewayError,
+    InternalServerError,
+    InvalidPayload,
+    InvalidRedirectUrl,
+    RequestNotFound,
+    Unauthorized,
+    UpstreamServerError,
+    UserNotAuthenticated,
+)
+from digilocker_gateway.kit.timefmt import to_ist_iso
+from digilocker_gateway.kit.web import current_trace_id, read_json_body
+from digilocker_gateway.requests import journey, service, tokens
+from digilocker_gateway.requests.pages import message_page
+from digilocker_gateway.requests.schemas import (
+    DigilockerRequest,
+    DigilockerRequestCreate,
+    DigilockerRequestStatus,
+    ErrorEnvelope,
+    RevokeResult,
+)
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
+
+router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
+browser_router = APIRouter(include_in_schema=False)
+
+
+def errors(*classes: type[GatewayError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for an endpoint: each status it can answer with, and its codes."""
+    by_status: dict[int, list[str]] = {}
+    for cls in classes:
+        by_status.setdefault(cls.status, []).append(cls.code)
+    return {
+        status: {"model": ErrorEnvelope, "description": "Error codes: " + ", ".join(codes)}
+        for status, codes in sorted(by_status.items())
+    }
+
+
+def journey_url(runtime: Runtime, request_id: str) -> str:
+    return f"{runtime.settings.effective_public_base_url}{JOURNEY_PATH}/{request_id}"
+
+
+def as_api(runtime: Runtime, row: RequestRow) -> DigilockerRequest:
+    return DigilockerRequest(
+        id=row.id,
+        status=row.status,
+        url=journey_url(runtime, row.id),
+        validUpto=to_ist_iso(row.valid_upto),
+    )
+
+
+CREATE_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/DigilockerRequestCreate"}}
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    response_model=DigilockerRequest,
+    summary="Create a DigiLocker request",
+    openapi_extra=CREATE_OPENAPI,
+    responses=errors(Unauthorized, InvalidPayload, InvalidRedirectUrl, InternalServerError),
+)
+@router.post("/", include_in_schema=False, response_model=DigilockerRequest)
+async def create_request(
+    request: Request, runtime: RuntimeDep, instance: InstanceDep
+) -> DigilockerRequest:
+    body = await read_json_body(
+        request, DigilockerRequestCreate, max_bytes=runtime.settings.max_body_bytes
+    )
+    async with runtime.transaction() as session:
+        row = await service.create_request(
+            session, instance=instance, body=body, clock=runtime.clock
+        )
+        return as_api(runtime, row)
+
+
+@router.get(
+    "/{request_id}/status",
+    response_model=DigilockerRequestStatus,
+    summary="Get DigiLocker request status",
+    responses=errors(Unauthorized, RequestNotFound, InternalServerError),
+)
+async def request_status(
+    request_id: str, runtime: RuntimeDep, instance: InstanceDep
+) -> DigilockerRequestStatus:
+    async with runtime.sessions() as session:
+        row = await service.get_request(
+            session, instance=instance, request_id=request_id, now=runtime.clock.now()
+        )
+    base = as_api(runtime, row)
+    return DigilockerRequestStatus(
+        **base.model_dump(),
+        digilockerUserDetails=service.user_details(row),
+        traceId=current_trace_id(),
+    )
+
+
+@router.get(
+    "/{request_id}/revoke",
+    response_model=RevokeResult,
+    summary="Revoke the user's DigiLocker access token",
+    responses=errors(
+        Unauthorized,
+        UserNotAuthenticated,
+        RequestNotFound,
+        InternalServerError,
+        UpstreamServerError,
+    ),
+)
+async def revoke_request(
+    request_id: str, runtime: RuntimeDep, instance: InstanceDep
+) -> RevokeResult:
+    await tokens.revoke(runtime, instance, request_id)
+    return RevokeResult(success=True)
+
+
+@browser_router.get(JOURNEY_PATH + "/{request_id}")
+async def start_journey(request_id: str, runtime: RuntimeDep) -> Response:
+    try:
+        url = await journey.start_journey(runtime, request_id)
+    except journey.JourneyPage as page:
+        return message_page(page.title, page.message, status=page.status)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+@browser_router.get(CALLBACK_PATH)
+async def callback(request: Request, runtime: RuntimeDep) -> Response:
+    params = request.query_params
+    try:
+        url = await journey.complete_callback(
+            runtime,
+            state=params.get("state"),
+            code=params.get("code"),
+            error=params.get("error"),
+            error_description=params.get("error_description"),
+        )
+    except journey.JourneyPage as page:
+        return message_page(
+            page.title, page.message, status=page.status, reference=current_trace_id()
+        )
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

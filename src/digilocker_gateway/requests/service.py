@@ -1,0 +1,121 @@
+"""Create, look up, start the journey of, complete the callback of, and revoke DigiLocker
+requests. Services only flush; the caller owns the transaction (house-style rule 3)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.errors import (
+    InvalidRedirectUrl,
+    RequestNotFound,
+    TokenRevoked,
+    UserNotAuthenticated,
+)
+from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
+
+UNAUTHENTICATED = "unauthenticated"
+AUTHENTICATED = "authenticated"
+REVOKED = "revoked"
+
+
+def state_digest(state: str) -> str:
+    """`state` is a bearer secret while the user is at DigiLocker: store only its hash."""
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def token_context(request_id: str, field: str) -> str:
+    """Associated data for an encrypted column, so a ciphertext cannot move to another row."""
+    return f"digilocker_request:{request_id}:{field}"
+
+
+def allowed_hosts(instance: ProductInstance) -> list[str] | None:
+    if not instance.redirect_allowed_hosts:
+        return None
+    return [host for host in instance.redirect_allowed_hosts.split(",") if host]
+
+
+async def create_request(
+    session: AsyncSession, *, instance: ProductInstance, body: DigilockerRequestCreate, clock: Clock
+) -> DigilockerRequest:
+    problem = redirect_url_problem(body.redirectUrl, allowed_hosts(instance))
+    if problem is not None:
+        raise InvalidRedirectUrl(problem)
+    now = clock.now()
+    row = DigilockerRequest(
+        id=str(uuid.uuid4()),
+        product_instance_id=instance.id,
+        status=UNAUTHENTICATED,
+        redirect_url=body.redirectUrl,
+        doc_types=body.docType or "",
+        created_at=now,
+        valid_upto=now + timedelta(seconds=instance.request_lifetime_seconds),
+        scope="",
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+async def get_request(
+    session: AsyncSession,
+    *,
+    instance: ProductInstance,
+    request_id: str,
+    now: datetime,
+    for_update: bool = False,
+) -> DigilockerRequest:
+    """The caller's own, unexpired request, else 404: another tenant's request, an expired one
+    and one that never existed look the same (setu-api-contract.md, "Lifetimes")."""
+    if not _is_uuid(request_id):
+        raise RequestNotFound()
+    query = select(DigilockerRequest).where(
+        DigilockerRequest.id == request_id,
+        DigilockerRequest.product_instance_id == instance.id,
+    )
+    if for_update:
+        query = query.with_for_update()
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None or row.valid_upto <= now:
+        raise RequestNotFound()
+    return row
+
+
+def require_authenticated(row: DigilockerRequest) -> None:
+    if row.status == REVOKED:
+        raise TokenRevoked()
+    if row.status != AUTHENTICATED or row.access_token_enc is None:
+        raise UserNotAuthenticated()
+
+
+@dataclass(frozen=True, slots=True)
+class UserDetails:
+    digilocker_id: str | None
+    email: str | None
+    phone_number: str | None
+
+
+def user_details(row: DigilockerRequest) -> dict[str, str]:
+    """Setu's `digilockerUserDetails`: `{}` until authenticated, then what DigiLocker gave."""
+    if row.status == UNAUTHENTICATED:
+        return {}
+    return {
+        "digilockerId": row.digilocker_id or "",
+        "email": row.email or "",
+        "phoneNumber": row.phone_number or "",
+    }

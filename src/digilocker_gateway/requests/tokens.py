@@ -1,0 +1,129 @@
+"""The user's DigiLocker tokens: read, refreshed transparently when expired, revoked.
+
+A refresh rotates both tokens at DigiLocker (partner API reference §4), so two processes must
+never refresh the same grant at once: the row is locked (FOR UPDATE on PostgreSQL; SQLite
+serialises writers anyway) and the new pair is committed before it is used.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.errors import InvalidToken, UpstreamServerError
+from digilocker_gateway.requests.service import (
+    REVOKED,
+    get_request,
+    require_authenticated,
+    token_context,
+)
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
+
+logger = logging.getLogger("digilocker_gateway.tokens")
+
+# Refresh a little early so a token does not expire between our check and DigiLocker's.
+EXPIRY_MARGIN = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    request_id: str
+    access_token: str
+    eaadhaar: str | None
+    scope: str
+
+
+async def live_grant(runtime: Runtime, instance: ProductInstance, request_id: str) -> Grant:
+    """The request's access token, refreshed first if it has expired. Raises 404/401 errors."""
+    now = runtime.clock.now()
+    async with runtime.transaction() as session:
+        row = await get_request(session, instance=instance, request_id=request_id, now=now)
+        require_authenticated(row)
+        if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
+            return _grant(runtime, row)
+    return await _refresh(runtime, instance, request_id)
+
+
+def _grant(runtime: Runtime, row: DigilockerRequest) -> Grant:
+    assert row.access_token_enc is not None
+    token = runtime.cipher.decrypt(
+        row.access_token_enc, context=token_context(row.id, "access_token")
+    )
+    return Grant(row.id, token, row.eaadhaar, row.scope)
+
+
+async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str) -> Grant:
+    async with runtime.transaction() as session:
+        now = runtime.clock.now()
+        row = await get_request(
+            session, instance=instance, request_id=request_id, now=now, for_update=True
+        )
+        require_authenticated(row)
+        if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
+            return _grant(runtime, row)  # another call refreshed it while we waited
+        if row.refresh_token_enc is None:
+            raise InvalidToken()
+        refresh_token = runtime.cipher.decrypt(
+            row.refresh_token_enc, context=token_context(row.id, "refresh_token")
+        )
+        try:
+            tokens = await runtime.upstream(instance).refresh(refresh_token)
+        except UpstreamResponseError as exc:
+            if exc.temporary:
+                raise UpstreamServerError() from None
+            logger.info("refresh refused by DigiLocker: %s", exc.error)
+            raise InvalidToken() from None
+        except UpstreamError as exc:
+            logger.warning("refresh failed: %s", type(exc).__name__)
+            raise UpstreamServerError() from None
+        row.access_token_enc = runtime.cipher.encrypt(
+            tokens.access_token, context=token_context(row.id, "access_token")
+        )
+        if tokens.refresh_token:
+            row.refresh_token_enc = runtime.cipher.encrypt(
+                tokens.refresh_token, context=token_context(row.id, "refresh_token")
+            )
+        row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
+        await session.flush()
+        return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope)
+
+
+async def revoke(runtime: Runtime, instance: ProductInstance, request_id: str) -> None:
+    """Revoke at DigiLocker, then forget the tokens and files. Revoking twice is harmless; if
+    DigiLocker cannot be reached nothing changes here, so the call can simply be retried."""
+    from digilocker_gateway.documents.files import delete_request_files
+
+    now = runtime.clock.now()
+    async with runtime.transaction() as session:
+        row = await get_request(session, instance=instance, request_id=request_id, now=now)
+        if row.status == REVOKED:
+            return
+        require_authenticated(row)
+        # The refresh token outlives the access token; revoking it cascades over the grant.
+        if row.refresh_token_enc is not None:
+            field, hint, enc = "refresh_token", "refresh_token", row.refresh_token_enc
+        else:
+            assert row.access_token_enc is not None
+            field, hint, enc = "access_token", "access_token", row.access_token_enc
+        token = runtime.cipher.decrypt(enc, context=token_context(row.id, field))
+    try:
+        await runtime.upstream(instance).revoke(token, token_type_hint=hint)
+    except UpstreamResponseError as exc:
+        # An already dead token (expired, revoked at DigiLocker by the user) is revoked enough.
+        if exc.error not in ("invalid_token", "invalid_grant"):
+            raise UpstreamServerError() from None
+    except UpstreamError:
+        raise UpstreamServerError() from None
+    async with runtime.transaction() as session:
+        row = await get_request(
+            session, instance=instance, request_id=request_id, now=now, for_update=True
+        )
+        row.status = REVOKED
+        row.access_token_enc = None
+        row.refresh_token_enc = None
+        row.access_expires_at = None
+        row.revoked_at = now
+        await delete_request_files(runtime, session, request_id)

@@ -1,0 +1,80 @@
+"""Everything a call or a job needs, built once in the app's lifespan (or by the CLI) and passed
+down explicitly: settings, clock, database, keys, blob store, the shared upstream HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from digilocker_gateway.config import Settings
+from digilocker_gateway.db.models import ProductInstance
+from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.kit.secrets import SecretHasher, TextCipher
+from digilocker_gateway.storage.blobs import BlobStore
+from digilocker_gateway.storage.keys import Keyring
+from digilocker_gateway.tenants.service import partner_secret_context
+from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
+
+if TYPE_CHECKING:
+    from digilocker_gateway.documents.catalogue import CatalogueCache
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring
+    hasher: SecretHasher
+    cipher: TextCipher
+    blobs: BlobStore
+    http: httpx.AsyncClient
+    catalogue: CatalogueCache
+    worker_id: str = field(default="worker")
+    # Lazily built, per-runtime values (for example the trusted Aadhaar signers).
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed if the block succeeds, rolled back if it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    def partner_credentials(self, instance: ProductInstance | None) -> PartnerCredentials:
+        settings = self.settings
+        if instance is None:
+            client_id = settings.digilocker_client_id
+            client_secret = settings.digilocker_client_secret.get_secret_value()
+        else:
+            client_id = instance.digilocker_client_id
+            client_secret = self.cipher.decrypt(
+                instance.digilocker_client_secret_enc,
+                context=partner_secret_context(instance.id),
+            )
+        return PartnerCredentials(
+            base_url=settings.effective_digilocker_base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=settings.callback_url,
+            token_path=settings.digilocker_token_path,
+            eaadhaar_path=settings.digilocker_eaadhaar_path,
+            meta_hash_fields=tuple(settings.digilocker_meta_hash_fields),
+            meta_hash_encoding=settings.digilocker_meta_hash_encoding,
+            max_retries=settings.upstream_max_retries,
+        )
+
+    def upstream(self, instance: ProductInstance | None) -> DigiLockerClient:
+        """DigiLocker as this product instance's partner app (None: the gateway's own app,
+        used for the catalogue)."""
+        clock = self.clock
+        return DigiLockerClient(
+            self.http,
+            self.partner_credentials(instance),
+            clock=lambda: clock.now().timestamp(),
+        )

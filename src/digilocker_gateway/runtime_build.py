@@ -1,0 +1,117 @@
+"""Building and closing a `Runtime`: for the app's lifespan and for one-off CLI commands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from digilocker_gateway.config import SIMULATOR_MOUNT, Settings
+from digilocker_gateway.db.engine import build_engine, build_sessionmaker
+from digilocker_gateway.db.migrate import upgrade_to_head
+from digilocker_gateway.documents.catalogue import CatalogueCache
+from digilocker_gateway.kit.clock import Clock, SystemClock
+from digilocker_gateway.kit.secrets import SecretHasher
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.storage.blobs import LocalBlobStore
+from digilocker_gateway.storage.encryption import KeyringTextCipher
+from digilocker_gateway.storage.keys import Keyring
+
+logger = logging.getLogger("digilocker_gateway")
+
+DEV_KEY_FILE = "dev-encryption.key"
+
+
+def load_keyring(settings: Settings) -> Keyring:
+    if settings.encryption_keys is not None:
+        return Keyring.parse(
+            settings.encryption_keys.get_secret_value(), settings.encryption_active_key_id
+        )
+    if settings.environment == "production":
+        raise ValueError("DLG_ENCRYPTION_KEYS must be set in production")
+    keyring, created = Keyring.generate_dev(settings.data_dir / DEV_KEY_FILE)
+    if created:
+        logger.warning(
+            "dev mode: generated an encryption key at %s; set DLG_ENCRYPTION_KEYS in production",
+            settings.data_dir / DEV_KEY_FILE,
+        )
+    return keyring
+
+
+def secret_hasher(keyring: Keyring) -> SecretHasher:
+    active = keyring.active_id
+    older = tuple(
+        (key_id, key) for key_id, key in keyring.subkeys("client-secrets") if key_id != active
+    )
+    return SecretHasher(active, keyring.subkey("client-secrets", active), older)
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    catalogue: CatalogueCache | None = None,
+    worker_id: str = "worker",
+    migrate: bool = True,
+) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(
+        settings.effective_database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        schema=settings.database_schema,
+    )
+    if migrate:
+        await upgrade_to_head(engine)
+    keyring = load_keyring(settings)
+    http = httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(
+            settings.upstream_read_timeout_seconds,
+            connect=settings.upstream_connect_timeout_seconds,
+        ),
+        follow_redirects=False,
+    )
+    return Runtime(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        sessions=build_sessionmaker(engine),
+        keyring=keyring,
+        hasher=secret_hasher(keyring),
+        cipher=KeyringTextCipher(keyring),
+        blobs=LocalBlobStore(settings.data_dir / "files", keyring),
+        http=http,
+        catalogue=catalogue or CatalogueCache(),
+        worker_id=worker_id,
+    )
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    await runtime.http.aclose()
+    await runtime.engine.dispose()
+
+
+@asynccontextmanager
+async def standalone_runtime(
+    settings: Settings, *, with_upstream: bool = True
+) -> AsyncIterator[Runtime]:
+    """A runtime for a CLI command. On the embedded default the simulator runs in process, so
+    `catalogue refresh` works without a running gateway."""
+    transport: httpx.AsyncBaseTransport | None = None
+    if with_upstream and settings.uses_embedded_simulator:
+        from starlette.applications import Starlette
+        from starlette.routing import Mount
+
+        from digilocker_gateway.app import build_embedded_simulator
+
+        host = Starlette(routes=[Mount(SIMULATOR_MOUNT, app=build_embedded_simulator(settings))])
+        transport = httpx.ASGITransport(app=host)
+    runtime = await build_runtime(settings, transport=transport)
+    try:
+        yield runtime
+    finally:
+        await close_runtime(runtime)

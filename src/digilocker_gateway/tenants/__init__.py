@@ -1,0 +1,1 @@
+"""Tenants: API clients (Setu's x-client-id / x-client-secret) and their product instances."""

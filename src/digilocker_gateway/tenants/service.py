@@ -1,0 +1,110 @@
+"""Create API clients and authenticate every `/api` call against them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from digilocker_gateway.db.models import Client, ProductInstance
+from digilocker_gateway.errors import Unauthorized
+from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.kit.secrets import SecretHasher, TextCipher, random_secret
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedClient:
+    client_id: str
+    client_secret: str  # shown once, never stored
+    product_instance_id: str
+
+    def as_headers(self) -> dict[str, str]:
+        return {
+            "x-client-id": self.client_id,
+            "x-client-secret": self.client_secret,
+            "x-product-instance-id": self.product_instance_id,
+        }
+
+
+def partner_secret_context(product_instance_id: str) -> str:
+    return f"product_instance:{product_instance_id}:digilocker_client_secret"
+
+
+async def create_client(
+    session: AsyncSession,
+    *,
+    hasher: SecretHasher,
+    cipher: TextCipher,
+    clock: Clock,
+    name: str,
+    digilocker_client_id: str,
+    digilocker_client_secret: str,
+    request_lifetime_seconds: int,
+    redirect_allowed_hosts: list[str] | None = None,
+    aadhaar_allow_unverified: bool = False,
+) -> CreatedClient:
+    """A client with one product instance holding the business's DigiLocker partner app."""
+    secret = random_secret()
+    key_id, secret_hash = hasher.hash(secret)
+    now = clock.now()
+    client = Client(
+        id=str(uuid.uuid4()),
+        name=name,
+        secret_hash=secret_hash,
+        secret_hash_key_id=key_id,
+        created_at=now,
+    )
+    instance_id = str(uuid.uuid4())
+    instance = ProductInstance(
+        id=instance_id,
+        client_id=client.id,
+        name=name,
+        digilocker_client_id=digilocker_client_id,
+        digilocker_client_secret_enc=cipher.encrypt(
+            digilocker_client_secret, context=partner_secret_context(instance_id)
+        ),
+        redirect_allowed_hosts=",".join(h.lower() for h in redirect_allowed_hosts)
+        if redirect_allowed_hosts
+        else None,
+        request_lifetime_seconds=request_lifetime_seconds,
+        aadhaar_allow_unverified=aadhaar_allow_unverified,
+        created_at=now,
+    )
+    session.add(client)
+    await session.flush()
+    session.add(instance)
+    await session.flush()
+    return CreatedClient(client.id, secret, instance_id)
+
+
+async def authenticate(
+    session: AsyncSession,
+    hasher: SecretHasher,
+    *,
+    client_id: str | None,
+    client_secret: str | None,
+    product_instance_id: str | None,
+) -> ProductInstance:
+    """The product instance the three Setu headers name, or 401. Every failure looks the same to
+    the caller, so the answer does not tell which header was wrong."""
+    if not client_id or not client_secret or not product_instance_id:
+        raise Unauthorized()
+    row = (
+        await session.execute(
+            select(Client, ProductInstance)
+            .join(ProductInstance, ProductInstance.client_id == Client.id)
+            .where(Client.id == client_id, ProductInstance.id == product_instance_id)
+        )
+    ).first()
+    if row is None:
+        # Hash anyway so a wrong id takes as long as a wrong secret.
+        hasher.hash(client_secret)
+        raise Unauthorized()
+    client, instance = row
+    if not hasher.matches(
+        client_secret, key_id=client.secret_hash_key_id, expected=client.secret_hash
+    ):
+        raise Unauthorized()
+    return instance

@@ -1,0 +1,70 @@
+"""Shared fixtures: a database per test on SQLite, and on PostgreSQL when
+DLG_TEST_DATABASE_URL is set (CI sets it; elsewhere those runs skip, saying why)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support import DatabaseUnderTest, Gateway, running_gateway
+
+POSTGRES_URL_ENV = "DLG_TEST_DATABASE_URL"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_URL_ENV) or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "postgresql" and postgres_url() is None:
+        pytest.skip(f"PostgreSQL run skipped: set {POSTGRES_URL_ENV} to a postgresql+asyncpg URL")
+    return name
+
+
+@pytest.fixture
+async def database(backend: str, tmp_path: Path) -> AsyncIterator[DatabaseUnderTest]:
+    """A fresh, empty database for one test: a SQLite file, or a PostgreSQL schema of its own."""
+    if backend == "sqlite":
+        yield DatabaseUnderTest(f"sqlite+aiosqlite:///{(tmp_path / 'gateway.db').as_posix()}")
+        return
+    base = postgres_url()
+    assert base is not None
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_async_engine(base)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield DatabaseUnderTest(base, schema)
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_dlg_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests build their own Settings; a developer's DLG_* variables must not leak in."""
+    for name in list(os.environ):
+        if name.startswith("DLG_") and name != POSTGRES_URL_ENV:
+            monkeypatch.delenv(name)
+    return
+
+
+@pytest.fixture
+async def gateway(database: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[Gateway]:
+    """The gateway on the embedded simulator, with a manual clock and one API client."""
+    async with running_gateway(database, tmp_path) as running:
+        yield running
