@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 BODY = {
@@ -28,3 +28,28 @@ async def healthz(_request: Request) -> JSONResponse:
 app = Starlette(
     routes=[Route("/api/digilocker/{request_id}/status", status), Route("/healthz", healthz)]
 )
+
+
+def _static_body() -> bytes:
+    import os
+
+    path = os.environ.get("BENCH_STATIC_BODY")
+    if not path:
+        return b"{}"
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+_STATIC = _static_body()
+
+
+async def static(_request: Request) -> Response:
+    """The same gzip bytes the gateway serves for the catalogue, from memory."""
+    return Response(
+        _STATIC,
+        media_type="application/json",
+        headers={"Content-Encoding": "gzip", "ETag": '"static"'},
+    )
+
+
+app.router.routes.append(Route("/static", static))

@@ -115,3 +115,52 @@ async def drive(
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return LoadResult(len(latencies), elapsed, errors, latencies)
+
+
+async def drive_raw(
+    *,
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    seconds: float,
+    concurrency: int,
+    expect_status: int = 200,
+) -> LoadResult:
+    """The same closed loop over bare keep-alive sockets: httpx itself tops out at a few
+    hundred requests a second here, which would make the client, not the server, the thing
+    measured. Only for GETs answered with Content-Length."""
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        + "\r\n"
+    ).encode()
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                if status != expect_status:
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return LoadResult(len(latencies), time.perf_counter() - started, errors, latencies)

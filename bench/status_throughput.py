@@ -15,36 +15,56 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import drive, free_port, server
+from bench.common import drive_raw, free_port, server
 
 
-def gateway_env(data_dir: Path) -> dict[str, str]:
-    return {
+def gateway_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    env = {
         "DLG_DATA_DIR": str(data_dir),
         "DLG_BACKGROUND_JOBS": "false",
         "DLG_CATALOGUE_REFRESH_ON_START": "false",
     }
+    if database_url:
+        # A schema of its own, so the bench never touches other data in that database.
+        env["DLG_DATABASE_URL"] = database_url
+        env["DLG_DATABASE_SCHEMA"] = f"bench_{os.getpid()}"
+    return env
 
 
 async def measure(base: str, path: str, headers: dict[str, str], seconds: float, conc: int) -> str:
-    async def call(client: httpx.AsyncClient) -> httpx.Response:
-        return await client.get(path, headers=headers)
-
-    await drive(call, base_url=base, seconds=min(2.0, seconds), concurrency=conc)  # warm-up
-    result = await drive(call, base_url=base, seconds=seconds, concurrency=conc)
+    port = int(base.rsplit(":", 1)[1])
+    common = {"host": "127.0.0.1", "port": port, "path": path, "headers": headers}
+    await drive_raw(**common, seconds=min(2.0, seconds), concurrency=conc)  # warm-up
+    result = await drive_raw(**common, seconds=seconds, concurrency=conc)
     return json.dumps({"rps": result.rps, "summary": result.summary()})
+
+
+async def _create_schema_async(database_url: str, schema: str, *, drop: bool = False) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url)
+    async with engine.begin() as connection:
+        verb = f'DROP SCHEMA IF EXISTS "{schema}" CASCADE' if drop else f'CREATE SCHEMA "{schema}"'
+        await connection.execute(text(verb))
+    await engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--database-url", default=None, help="postgresql+asyncpg://... (default: SQLite)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         port = free_port()
-        env = gateway_env(data_dir)
+        env = gateway_env(data_dir, args.database_url)
+        if args.database_url:
+            asyncio.run(_create_schema_async(args.database_url, env["DLG_DATABASE_SCHEMA"]))
         with server(
             ["-m", "digilocker_gateway", "serve", "--port", str(port)], port=port, env=env
         ) as base:
@@ -57,6 +77,10 @@ def main() -> None:
             path = f"/api/digilocker/{created['id']}/status"
             gateway = json.loads(
                 asyncio.run(measure(base, path, credentials, args.seconds, args.concurrency))
+            )
+        if args.database_url:
+            asyncio.run(
+                _create_schema_async(args.database_url, env["DLG_DATABASE_SCHEMA"], drop=True)
             )
 
     port = free_port()
@@ -81,7 +105,8 @@ def main() -> None:
         )
 
     print(f"bare Starlette : {bare['summary']}")
-    print(f"gateway status : {gateway['summary']}")
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"gateway status : {gateway['summary']}  ({backend})")
     print(f"ratio          : {gateway['rps'] / bare['rps']:.2f} (target >= 0.40)")
     print(f"cpu count      : {os.cpu_count()}")
 

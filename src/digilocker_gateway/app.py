@@ -9,6 +9,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -27,6 +28,7 @@ from digilocker_gateway.kit.web import TraceIdMiddleware, install_error_handlers
 from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
+from digilocker_gateway.upstream.in_process import InProcessTransport
 
 logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
@@ -51,7 +53,9 @@ def create_app(
         if transport is None and settings.uses_embedded_simulator:
             # Server-to-server calls to the embedded simulator stay in process: the same app
             # instance the browser reaches at /simulator, so both see the same state.
-            transport = httpx.ASGITransport(app=app)
+            transport = InProcessTransport(
+                httpx.ASGITransport(app=app), seconds=settings.upstream_read_timeout_seconds
+            )
         runtime = await build_runtime(
             settings,
             clock=clock,
@@ -105,12 +109,45 @@ def create_app(
             return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    install_openapi(app)
+
     if settings.uses_embedded_simulator:
         if simulator is None:
             simulator = build_embedded_simulator(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
     app.add_middleware(TraceIdMiddleware)
     return app
+
+
+def install_openapi(app: FastAPI) -> None:
+    """The OpenAPI document as the API really behaves: bodies are read by hand after the
+    credential check (so their schemas are added here), and validation errors are answered
+    400 in Setu's envelope, never FastAPI's 422."""
+    from fastapi.openapi.utils import get_openapi
+
+    from digilocker_gateway.documents.schemas import DocumentFetch
+    from digilocker_gateway.requests.schemas import DigilockerRequestCreate
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in (DigilockerRequestCreate, DocumentFetch):
+            schemas[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_embedded_simulator(settings: Settings, clock: Clock | None = None) -> ASGIApp:

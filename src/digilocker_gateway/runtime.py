@@ -17,6 +17,7 @@ from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.kit.secrets import SecretHasher, TextCipher
 from digilocker_gateway.storage.blobs import BlobStore
 from digilocker_gateway.storage.keys import Keyring
+from digilocker_gateway.tenants.cache import TenantCache
 from digilocker_gateway.tenants.service import partner_secret_context
 from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
 
@@ -37,6 +38,7 @@ class Runtime:
     http: httpx.AsyncClient
     catalogue: CatalogueCache
     worker_id: str = field(default="worker")
+    tenants: TenantCache = field(default_factory=TenantCache)
     # Lazily built, per-runtime values (for example the trusted Aadhaar signers).
     extras: dict[str, object] = field(default_factory=dict)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 
 def build_engine(
@@ -20,11 +21,18 @@ def build_engine(
     pool_timeout: float = 10.0,
     schema: str | None = None,
 ) -> AsyncEngine:
-    kwargs: dict[str, Any] = {}
+    # A pool big enough for the usual concurrency: opening a connection is expensive (a TLS
+    # handshake for PostgreSQL, a new thread for aiosqlite), so churn costs more than idling.
+    kwargs: dict[str, Any] = {
+        "poolclass": AsyncAdaptedQueuePool,
+        "pool_size": pool_size,
+        "max_overflow": pool_size * 2,
+        "pool_timeout": pool_timeout,
+    }
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=pool_size, pool_timeout=pool_timeout, pool_pre_ping=True)
+        kwargs["pool_pre_ping"] = True
         if schema:
             kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
     engine = create_async_engine(url, **kwargs)

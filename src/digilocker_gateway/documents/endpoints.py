@@ -19,6 +19,7 @@ from digilocker_gateway.errors import (
     InternalServerError,
     InvalidPayload,
     InvalidToken,
+    PayloadTooLarge,
     RequestNotFound,
     TokenRevoked,
     Unauthorized,
@@ -84,6 +85,7 @@ FETCH_OPENAPI = {
     openapi_extra=FETCH_OPENAPI,
     responses=errors(
         InvalidPayload,
+        PayloadTooLarge,
         ConsentNotGiven,
         AadhaarNotLinked,
         BadRequest,

@@ -1,0 +1,109 @@
+"""Catalogue latency: the full list (gzip, as clients normally ask) and a 304, from a gateway
+whose catalogue was refreshed from the embedded simulator. Baseline in the same run: a bare
+Starlette endpoint serving the same gzip bytes from memory, served the same way.
+
+    python -m bench.catalogue_latency [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import free_port, server
+
+
+def timed(
+    client: httpx.Client, path: str, headers: dict[str, str], n: int, status: int
+) -> list[float]:
+    samples: list[float] = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        response.read()
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == status, response.status_code
+    return samples
+
+
+def describe(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    return (
+        f"median {statistics.median(ordered):7.2f} ms  "
+        f"p95 {ordered[int(len(ordered) * 0.95) - 1]:7.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    n = args.requests
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        port = free_port()
+        env = {"DLG_DATA_DIR": str(data_dir), "DLG_PURGE_INTERVAL_SECONDS": "3600"}
+        with server(
+            ["-m", "digilocker_gateway", "serve", "--port", str(port)], port=port, env=env
+        ) as base:
+            headers = json.loads((data_dir / "dev-client.json").read_text())
+            with httpx.Client(base_url=base, timeout=60) as client:
+                deadline = time.monotonic() + 120
+                while client.get("/api/digilocker/documents", headers=headers).status_code != 200:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("catalogue never became ready")
+                    time.sleep(0.5)
+                gzip_headers = {**headers, "Accept-Encoding": "gzip"}
+                first = client.get("/api/digilocker/documents", headers=gzip_headers)
+                etag = first.headers["etag"]
+                count = len(first.json()["documents"])
+                raw = client.build_request("GET", "/api/digilocker/documents", headers=gzip_headers)
+                body = client.send(raw, stream=True)
+                compressed = b"".join(body.iter_raw())
+                body.close()
+                full = timed(client, "/api/digilocker/documents", gzip_headers, n, 200)
+                not_modified = timed(
+                    client, "/api/digilocker/documents", {**headers, "If-None-Match": etag}, n, 304
+                )
+        body_file = data_dir / "catalogue.json.gz"
+        body_file.write_bytes(compressed)
+        port = free_port()
+        with (
+            server(
+                [
+                    "-m",
+                    "uvicorn",
+                    "bench.bare_app:app",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                port=port,
+                cwd=root,
+                env={"BENCH_STATIC_BODY": str(body_file)},
+            ) as base,
+            httpx.Client(base_url=base, timeout=60) as client,
+        ):
+            bare = timed(client, "/static", {"Accept-Encoding": "gzip"}, n, 200)
+
+    print(f"catalogue      : {count} documents, {len(compressed) / 1024:.0f} KiB gzip")
+    print(f"full list      : {describe(full)}")
+    print(f"304            : {describe(not_modified)}")
+    print(f"bare same bytes: {describe(bare)}")
+    print(f"ratio full/bare: {statistics.median(full) / statistics.median(bare):.2f}x")
+    print(f"ratio 304/bare : {statistics.median(not_modified) / statistics.median(bare):.2f}x")
+    print(f"cpu count      : {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()
