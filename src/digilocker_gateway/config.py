@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CALLBACK_PATH = "/digilocker/callback"
@@ -57,6 +57,68 @@ class Settings(BaseSettings):
     # Encryption at rest: "kid:base64key,kid2:base64key"; dev generates one into data_dir.
     encryption_keys: SecretStr | None = None
     encryption_active_key_id: str | None = None
+
+    # Where fetched files live (docs/deployment.md, "S3-compatible storage"). Local disk is the
+    # embedded default; several gateway processes need a shared S3-compatible bucket.
+    blob_store: Literal["local", "s3"] = Field(
+        default="local",
+        description="Blob store for fetched files: 'local' (data_dir/files) or 's3'",
+    )
+    s3_bucket: str | None = Field(
+        default=None, description="Bucket for fetched files; required when blob_store is 's3'"
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="S3 API endpoint of an S3-compatible store (MinIO, Ceph...); None = AWS S3",
+    )
+    s3_region: str | None = Field(
+        default=None, description="Region of the bucket; None = boto3's configured default"
+    )
+    s3_access_key_id: str | None = Field(
+        default=None,
+        description="Access key id; None = boto3's credential chain (environment, role...)",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret access key, with s3_access_key_id"
+    )
+    s3_prefix: str = Field(
+        default="digilocker-gateway/", description="Key prefix of every object the gateway writes"
+    )
+    s3_server_side_encryption: Literal["AES256", "aws:kms"] | None = Field(
+        default="AES256",
+        description="Server-side encryption requested on every object; 'none' to request none",
+    )
+    s3_kms_key_id: str | None = Field(
+        default=None, description="KMS key id or ARN, with s3_server_side_encryption 'aws:kms'"
+    )
+    s3_client_access: Literal["presigned", "proxy"] = Field(
+        default="presigned",
+        description=(
+            "'presigned': fileUrl is a pre-signed URL of the bucket (clients must reach it); "
+            "'proxy': files stay gateway-encrypted and stream through the gateway"
+        ),
+    )
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto",
+        description="Bucket addressing: 'path' for most self-hosted stores, 'virtual' for AWS",
+    )
+
+    @field_validator("s3_server_side_encryption", mode="before")
+    @classmethod
+    def _no_server_side_encryption(cls, value: object) -> object:
+        # An environment variable cannot be None; some self-hosted stores refuse SSE headers.
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "off"):
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _s3_settings_complete(self) -> Settings:
+        # Refused here, at startup, rather than at the first document fetch.
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("DLG_S3_BUCKET must be set when DLG_BLOB_STORE is 's3'")
+        if self.s3_kms_key_id is not None and self.s3_server_side_encryption != "aws:kms":
+            raise ValueError("DLG_S3_KMS_KEY_ID needs DLG_S3_SERVER_SIDE_ENCRYPTION=aws:kms")
+        return self
 
     # Pinned e-Aadhaar signer certificates (PEM files, several for rotation). With the embedded
     # simulator, or `aadhaar_trust_simulator`, the simulator's /_sim/signer.pem is trusted too.

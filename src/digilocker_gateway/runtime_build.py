@@ -15,7 +15,7 @@ from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.secrets import SecretHasher
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.storage.blobs import LocalBlobStore
+from digilocker_gateway.storage.blobs import BlobStore, LocalBlobStore
 from digilocker_gateway.storage.encryption import KeyringTextCipher
 from digilocker_gateway.storage.keys import Keyring
 
@@ -38,6 +38,34 @@ def load_keyring(settings: Settings) -> Keyring:
             settings.data_dir / DEV_KEY_FILE,
         )
     return keyring
+
+
+def build_blob_store(settings: Settings, keyring: Keyring) -> BlobStore:
+    """The blob store the settings choose: local disk, or an S3-compatible bucket."""
+    if settings.blob_store == "local":
+        return LocalBlobStore(settings.data_dir / "files", keyring)
+    if not settings.s3_bucket:
+        raise ValueError("DLG_S3_BUCKET must be set when DLG_BLOB_STORE is 's3'")
+    # Imported here so the embedded default never loads boto3.
+    from digilocker_gateway.storage.s3 import S3BlobStore, create_s3_client
+
+    secret = settings.s3_secret_access_key
+    client = create_s3_client(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=None if secret is None else secret.get_secret_value(),
+        addressing_style=settings.s3_addressing_style,
+    )
+    return S3BlobStore(
+        client,
+        bucket=settings.s3_bucket,
+        keyring=keyring,
+        prefix=settings.s3_prefix,
+        client_access=settings.s3_client_access,
+        server_side_encryption=settings.s3_server_side_encryption,
+        kms_key_id=settings.s3_kms_key_id,
+    )
 
 
 def secret_hasher(keyring: Keyring) -> SecretHasher:
@@ -83,7 +111,7 @@ async def build_runtime(
         keyring=keyring,
         hasher=secret_hasher(keyring),
         cipher=KeyringTextCipher(keyring),
-        blobs=LocalBlobStore(settings.data_dir / "files", keyring),
+        blobs=build_blob_store(settings, keyring),
         http=http,
         catalogue=catalogue or CatalogueCache(),
         worker_id=worker_id,
@@ -92,6 +120,9 @@ async def build_runtime(
 
 async def close_runtime(runtime: Runtime) -> None:
     await runtime.http.aclose()
+    close_blobs = getattr(runtime.blobs, "aclose", None)
+    if close_blobs is not None:
+        await close_blobs()
     await runtime.engine.dispose()
 
 

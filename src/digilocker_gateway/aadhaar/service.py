@@ -139,10 +139,13 @@ async def fetch_aadhaar(
     except BaseException:
         await runtime.blobs.delete(blob_key)
         raise
+    xml_file_url = await signed_url(
+        runtime, blob_key, valid_upto, "aadhaar.xml", content_type="application/xml"
+    )
     aadhaar = okyc_json(
         data,
         signature_verified=verified,
-        xml_file_url=signed_url(runtime, blob_key, valid_upto, "aadhaar.xml"),
+        xml_file_url=xml_file_url,
         xml_valid_until=to_ist_iso(valid_upto),
     )
     return {"aadhaar": aadhaar, "id": request_id, "status": "complete"}

@@ -161,7 +161,8 @@ async def fetch_document(
         await runtime.blobs.delete(blob_key)
         raise
     filename = f"{entry.doc_type}-{entry.org_id}.{body.format}"
-    return IssuedFileUrl(signed_url(runtime, blob_key, valid_upto, filename), valid_upto)
+    url = await signed_url(runtime, blob_key, valid_upto, filename, content_type=content_type)
+    return IssuedFileUrl(url, valid_upto)
 
 
 async def _locate(

@@ -1,5 +1,6 @@
 """Fetched files: stored encrypted in the blob store, handed out as signed, expiring gateway URLs
-that stream the file and stop working after `validUpto`, revoke or purge."""
+that stream the file and stop working after `validUpto`, revoke or purge (or, with an S3 store
+in presigned mode, as the bucket's own pre-signed URLs, which die with the deleted object)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,16 @@ def file_valid_upto(runtime: Runtime, request_valid_upto: datetime) -> datetime:
     return min(wanted, request_valid_upto)
 
 
-def signed_url(runtime: Runtime, blob_key: str, expires_at: datetime, filename: str) -> str:
+async def signed_url(
+    runtime: Runtime, blob_key: str, expires_at: datetime, filename: str, *, content_type: str
+) -> str:
+    """The `fileUrl` for a stored blob: the store's own pre-signed URL when it hands them out
+    (S3 in presigned mode), else the gateway's signed `/files/{token}` URL."""
+    direct = await runtime.blobs.presigned_url(
+        blob_key, expires_at=expires_at, filename=filename, content_type=content_type
+    )
+    if direct is not None:
+        return direct
     token = sign_file_token(
         runtime.keyring, blob_key=blob_key, expires_at=expires_at, filename=filename
     )

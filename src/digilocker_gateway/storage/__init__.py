@@ -3,6 +3,8 @@ expiring tokens behind file URLs (design.md, "Secrets" and the journey's step 6)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from digilocker_gateway.storage.blobs import (
     BlobInfo,
     BlobNotFound,
@@ -32,6 +34,19 @@ from digilocker_gateway.storage.signed_urls import (
     verify_file_token,
 )
 
+if TYPE_CHECKING:
+    from digilocker_gateway.storage.s3 import S3BlobStore, create_s3_client
+
+
+def __getattr__(name: str) -> Any:
+    # boto3 takes a noticeable while to import; only deployments that use S3 should pay for it.
+    if name in ("S3BlobStore", "create_s3_client"):
+        from digilocker_gateway.storage import s3
+
+        return getattr(s3, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BlobInfo",
     "BlobNotFound",
@@ -46,10 +61,12 @@ __all__ = [
     "KeyringError",
     "KeyringTextCipher",
     "LocalBlobStore",
+    "S3BlobStore",
     "SignedFile",
     "SignedUrlError",
     "UnknownEncryptionKey",
     "UnknownKeyId",
+    "create_s3_client",
     "decrypt_stream",
     "decrypt_text",
     "encrypt_stream",

@@ -1,6 +1,6 @@
 """Blob stores: where fetched documents and Aadhaar XML live, encrypted, until their request is
 purged. `BlobStore` is what the domains depend on; `LocalBlobStore` keeps blobs on local disk
-(the embedded default, under `data_dir`).
+(the embedded default, under `data_dir`), `S3BlobStore` (s3.py) in an S3-compatible bucket.
 
 Blobs can be large (10 MB and more), so they are written and read as streams and never held
 whole in memory.
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
@@ -84,6 +85,14 @@ class BlobStore(Protocol):
 
     async def check(self) -> None:
         """Readiness: raise `BlobStoreUnavailable` if blobs cannot be stored."""
+        ...
+
+    async def presigned_url(
+        self, key: str, *, expires_at: datetime, filename: str, content_type: str
+    ) -> str | None:
+        """A URL that downloads the blob straight from the store, without the gateway, until
+        `expires_at`, served as `content_type` under `filename`; None when this store does not
+        hand out such URLs (the file is then served through the gateway's own signed URL)."""
         ...
 
 
@@ -270,6 +279,18 @@ class LocalBlobStore:
 
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path_for(key).is_file)
+
+    async def presigned_url(
+        self,
+        key: str,
+        *,
+        expires_at: datetime,  # noqa: ARG002 - part of the protocol
+        filename: str,  # noqa: ARG002
+        content_type: str,  # noqa: ARG002
+    ) -> str | None:
+        # Local files are only reachable through the gateway.
+        validate_blob_key(key)
+        return None
 
     async def check(self) -> None:
         def probe() -> None:
