@@ -44,9 +44,19 @@ def main() -> None:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default ./var.")
-def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
+@click.option(
+    "--graceful-timeout",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="On SIGTERM, seconds to let in-flight calls finish before closing them.",
+)
+def serve(host: str | None, port: int | None, data_dir: Path | None, graceful_timeout: int) -> None:
     """Run the gateway: one process, one port. Without DLG_DIGILOCKER_BASE_URL it runs on the
-    embedded default (SQLite and files under ./var, the simulator at /simulator)."""
+    embedded default (SQLite and files under ./var, the simulator at /simulator).
+
+    There is no --workers: to use more cores, start more `serve` processes (one port each, or
+    behind a load balancer) on one PostgreSQL database; see docs/deployment.md."""
     import uvicorn
 
     from digilocker_gateway.app import create_app
@@ -58,7 +68,17 @@ def serve(host: str | None, port: int | None, data_dir: Path | None) -> None:
         credentials = _run(lambda: ensure_dev_client(settings))
         _print_dev_banner(settings, credentials)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    # On SIGTERM uvicorn stops accepting, lets in-flight calls finish, then runs the lifespan
+    # shutdown; the bound keeps a stuck upstream call (read timeout 30 s by default) from
+    # holding a rolling deploy forever.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
 
 
 def _print_dev_banner(settings: Settings, credentials: dict[str, str]) -> None:
@@ -209,3 +229,46 @@ def purge() -> None:
             return await purge_expired(runtime)
 
     click.echo(f"purged {_run(go)} expired requests")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys (DLG_ENCRYPTION_KEYS, DLG_ENCRYPTION_ACTIVE_KEY_ID)."""
+
+
+@keys.command("rewrap")
+@click.option(
+    "--skip-files",
+    is_flag=True,
+    help="Leave stored files alone (they are purged with their request anyway).",
+)
+def keys_rewrap(skip_files: bool) -> None:
+    """Reseal stored tokens, partner secrets and files under the active key, so older keys can
+    be removed. Safe while the gateway runs; safe to repeat. See docs/deployment.md."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.storage.rewrap import RewrapReport, rewrap_all
+
+    settings = _settings()
+
+    async def go() -> RewrapReport:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            return await rewrap_all(runtime, include_files=not skip_files)
+
+    report = _run(go)
+    click.echo(
+        f"resealed under key {report.active_key_id!r}: {report.values} values, "
+        f"{report.files} files" + ("" if not skip_files else " (files skipped)")
+    )
+    if report.unreadable:
+        click.echo(
+            f"{report.unreadable} values or files could not be decrypted with the configured "
+            "keys (their key was already removed, or they are corrupt)",
+            err=True,
+        )
+    for key_id, count in sorted(report.client_hashes_by_key.items()):
+        click.echo(
+            f"key {key_id!r} is still needed by {count} API client secret(s): keep it in "
+            "DLG_ENCRYPTION_KEYS (keyed hashes cannot be resealed), or replace those clients"
+        )
+    if not report.client_hashes_by_key and not report.unreadable:
+        click.echo("nothing depends on older keys any more: they can be removed")

@@ -1,0 +1,232 @@
+"""`keys rewrap`: reseal everything stored under an older key with the keyring's active key, so
+the older key can leave `DLG_ENCRYPTION_KEYS` before the longest request lifetime has passed.
+
+storage/encryption.py describes the usual, lazy rotation: switch the active key and wait until
+everything sealed under the old one has been purged with its request. That is not enough on its
+own, because the partner app secrets of product instances never expire, and it is slow when
+request lifetimes are long. This module moves the data instead, safely beside running gateway
+processes:
+
+- Encrypted columns are updated compare-and-swap (`WHERE column = old value`): a value a live
+  process replaced meanwhile (a refreshed token, a revoke that cleared it) is left alone.
+- Stored files are resealed while their request row and file row are locked, the same rows
+  purge (FOR UPDATE SKIP LOCKED) and revoke (FOR UPDATE) lock before deleting a file, so a file
+  being deleted is not written back.
+
+Client secret hashes cannot be moved: they are keyed hashes of secrets the gateway never keeps
+(kit/secrets.py), so they verify only while their key stays in the keyring. The report counts
+them per key id so the operator knows whether the old key can go.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
+
+from digilocker_gateway.db.models import Client, DigilockerRequest, ProductInstance, StoredFile
+from digilocker_gateway.requests.service import token_context
+from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.storage.encryption import DecryptionError, rewrap_text
+from digilocker_gateway.tenants.service import partner_secret_context
+
+logger = logging.getLogger("digilocker_gateway.rewrap")
+
+_REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], str], ...] = (
+    (DigilockerRequest.pkce_verifier_enc, "pkce_verifier"),
+    (DigilockerRequest.access_token_enc, "access_token"),
+    (DigilockerRequest.refresh_token_enc, "refresh_token"),
+)
+
+
+@dataclass
+class RewrapReport:
+    """What `rewrap_all` did, and what still depends on keys other than the active one."""
+
+    active_key_id: str
+    values: int = 0  # encrypted columns resealed (tokens, PKCE verifiers, partner secrets)
+    files: int = 0  # stored files resealed
+    unreadable: int = 0  # values or files whose key is no longer in the keyring (or corrupt)
+    # Clients whose secret hash is under another key: that key must stay until they get new
+    # secrets (keyed hashes cannot be rewrapped).
+    client_hashes_by_key: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def old_keys_still_needed(self) -> list[str]:
+        return sorted(self.client_hashes_by_key)
+
+
+def _under_other_key(column: InstrumentedAttribute[Any], active_id: str) -> Any:
+    # Key ids may contain "_", a LIKE wildcard, hence autoescape.
+    return and_(column.is_not(None), ~column.startswith(f"v1.{active_id}.", autoescape=True))
+
+
+async def _rewrap_column_value(
+    runtime: Runtime,
+    model: Any,
+    column: InstrumentedAttribute[Any],
+    row_id: str,
+    old: str,
+    context: str,
+) -> tuple[int, int]:
+    """(resealed, unreadable) for one stored value, written only if it is still `old`."""
+    try:
+        new = rewrap_text(runtime.keyring, old, associated_data=context.encode("utf-8"))
+    except DecryptionError:
+        return 0, 1
+    if new == old:
+        return 0, 0
+    async with runtime.transaction() as session:
+        result = await session.execute(
+            update(model)
+            .where(model.id == row_id, column == old)
+            .values({column.key: new})
+            .execution_options(synchronize_session=False)
+        )
+    return (1 if getattr(result, "rowcount", 0) == 1 else 0), 0
+
+
+async def _rewrap_request_values(runtime: Runtime, report: RewrapReport, batch_size: int) -> None:
+    active = runtime.keyring.active_id
+    columns = [column for column, _ in _REQUEST_COLUMNS]
+    last_id = ""
+    while True:
+        async with runtime.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(DigilockerRequest.id, *columns)
+                    .where(
+                        DigilockerRequest.id > last_id,
+                        or_(*(_under_other_key(column, active) for column in columns)),
+                    )
+                    .order_by(DigilockerRequest.id)
+                    .limit(batch_size)
+                )
+            ).all()
+        for row_id, *values in rows:
+            for (column, name), old in zip(_REQUEST_COLUMNS, values, strict=True):
+                if old is None:
+                    continue
+                done, bad = await _rewrap_column_value(
+                    runtime, DigilockerRequest, column, row_id, old, token_context(row_id, name)
+                )
+                report.values += done
+                report.unreadable += bad
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1][0]
+
+
+async def _rewrap_partner_secrets(runtime: Runtime, report: RewrapReport, batch_size: int) -> None:
+    active = runtime.keyring.active_id
+    column = ProductInstance.digilocker_client_secret_enc
+    last_id = ""
+    while True:
+        async with runtime.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(ProductInstance.id, column)
+                    .where(ProductInstance.id > last_id, _under_other_key(column, active))
+                    .order_by(ProductInstance.id)
+                    .limit(batch_size)
+                )
+            ).all()
+        for row_id, old in rows:
+            done, bad = await _rewrap_column_value(
+                runtime, ProductInstance, column, row_id, old, partner_secret_context(row_id)
+            )
+            report.values += done
+            report.unreadable += bad
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1][0]
+
+
+async def _rewrap_file(runtime: Runtime, file_id: str, request_id: str, now: datetime) -> bool:
+    """Reseal one stored file under the active key; False if it is gone or expiring."""
+    async with runtime.transaction() as session:
+        # Lock the request row, then the file row (purge and revoke lock them before deleting
+        # the blob). A no-op UPDATE takes the lock on PostgreSQL and SQLite alike.
+        locked_request = await session.execute(
+            update(DigilockerRequest)
+            .where(DigilockerRequest.id == request_id, DigilockerRequest.valid_upto > now)
+            .values(status=DigilockerRequest.status)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(locked_request, "rowcount", 0) != 1:
+            return False
+        row = (
+            await session.execute(
+                select(StoredFile)
+                .where(StoredFile.id == file_id, StoredFile.valid_upto > now)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if row is None or not await runtime.blobs.exists(row.blob_key):
+            return False
+        plaintext = await runtime.blobs.open(row.blob_key)
+        await runtime.blobs.put(row.blob_key, plaintext, content_type=row.content_type)
+    return True
+
+
+async def _rewrap_files(runtime: Runtime, report: RewrapReport, batch_size: int) -> None:
+    # The blob store's interface hands out plaintext only, so a file's key id is not visible
+    # here: every live file is resealed. Files live no longer than their request, so operators
+    # with short request lifetimes can skip this and wait instead (`--skip-files`).
+    last_id = ""
+    while True:
+        now = runtime.clock.now()
+        async with runtime.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(StoredFile.id, StoredFile.request_id)
+                    .where(StoredFile.id > last_id, StoredFile.valid_upto > now)
+                    .order_by(StoredFile.id)
+                    .limit(batch_size)
+                )
+            ).all()
+        for file_id, request_id in rows:
+            try:
+                if await _rewrap_file(runtime, file_id, request_id, now):
+                    report.files += 1
+            except DecryptionError:
+                report.unreadable += 1
+        if len(rows) < batch_size:
+            return
+        last_id = rows[-1][0]
+
+
+async def _client_hashes_by_key(runtime: Runtime) -> dict[str, int]:
+    active = runtime.keyring.active_id
+    async with runtime.sessions() as session:
+        counted = await session.execute(
+            select(Client.secret_hash_key_id, func.count())
+            .where(Client.secret_hash_key_id != active)
+            .group_by(Client.secret_hash_key_id)
+        )
+    return dict(counted.all())
+
+
+async def rewrap_all(
+    runtime: Runtime, *, include_files: bool = True, batch_size: int = 100
+) -> RewrapReport:
+    """Reseal every encrypted value (and, unless told not to, every live stored file) under the
+    active key. Safe to run while gateway processes serve, and to run again."""
+    report = RewrapReport(active_key_id=runtime.keyring.active_id)
+    await _rewrap_request_values(runtime, report, batch_size)
+    await _rewrap_partner_secrets(runtime, report, batch_size)
+    if include_files:
+        await _rewrap_files(runtime, report, batch_size)
+    report.client_hashes_by_key = await _client_hashes_by_key(runtime)
+    logger.info(
+        "rewrap: %d values and %d files resealed under key %s; %d unreadable",
+        report.values,
+        report.files,
+        report.active_key_id,
+        report.unreadable,
+    )
+    return report
