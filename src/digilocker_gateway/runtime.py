@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from digilocker_gateway.config import Settings
 from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.kit.locks import KeyedLocks
 from digilocker_gateway.kit.secrets import SecretHasher, TextCipher
 from digilocker_gateway.storage.blobs import BlobStore
 from digilocker_gateway.storage.keys import Keyring
@@ -39,6 +40,7 @@ class Runtime:
     catalogue: CatalogueCache
     worker_id: str = field(default="worker")
     tenants: TenantCache = field(default_factory=TenantCache)
+    grant_locks: KeyedLocks = field(default_factory=KeyedLocks)
     # Lazily built, per-runtime values (for example the trusted Aadhaar signers).
     extras: dict[str, object] = field(default_factory=dict)
 

@@ -37,7 +37,13 @@ async def impatient_gateway(
     "fault",
     [
         {"files_issued": {"error_rate": 1.0}},
-        {"files_issued": {"error_rate": 1.0, "status": 503, "error": "partner_service_unresponsive"}},
+        {
+            "files_issued": {
+                "error_rate": 1.0,
+                "status": 503,
+                "error": "partner_service_unresponsive",
+            }
+        },
         {"file": {"error_rate": 1.0, "error": "repository_service_exception"}},
         {"file": {"wrong_hmac": True}},
         {"file": {"drop": True}},

@@ -1,8 +1,10 @@
 """The user's DigiLocker tokens: read, refreshed transparently when expired, revoked.
 
-A refresh rotates both tokens at DigiLocker (partner API reference §4), so two processes must
-never refresh the same grant at once: the row is locked (FOR UPDATE on PostgreSQL; SQLite
-serialises writers anyway) and the new pair is committed before it is used.
+A refresh rotates both tokens at DigiLocker (partner API reference §4), so two calls must
+never refresh the same grant at once: inside a process a per-request lock serialises them, and
+across processes the row is locked (FOR UPDATE on PostgreSQL; SQLite is a one-process store).
+The new pair is committed in its own short transaction before it is used. Revoke holds the same
+locks across its call to DigiLocker, so it always revokes the current tokens.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _grant(runtime: Runtime, row: DigilockerRequest) -> Grant:
 
 
 async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str) -> Grant:
-    async with runtime.transaction() as session:
+    async with runtime.grant_locks.hold(request_id), runtime.transaction() as session:
         now = runtime.clock.now()
         row = await get_request(
             session, instance=instance, request_id=request_id, now=now, for_update=True
@@ -96,31 +98,36 @@ async def revoke(runtime: Runtime, instance: ProductInstance, request_id: str) -
     DigiLocker cannot be reached nothing changes here, so the call can simply be retried."""
     from digilocker_gateway.documents.files import delete_request_files
 
-    now = runtime.clock.now()
-    async with runtime.transaction() as session:
-        row = await get_request(session, instance=instance, request_id=request_id, now=now)
-        if row.status == REVOKED:
-            return
-        require_authenticated(row)
-        # The refresh token outlives the access token; revoking it cascades over the grant.
-        if row.refresh_token_enc is not None:
-            field, hint, enc = "refresh_token", "refresh_token", row.refresh_token_enc
-        else:
-            assert row.access_token_enc is not None
-            field, hint, enc = "access_token", "access_token", row.access_token_enc
-        token = runtime.cipher.decrypt(enc, context=token_context(row.id, field))
-    try:
-        await runtime.upstream(instance).revoke(token, token_type_hint=hint)
-    except UpstreamResponseError as exc:
-        # An already dead token (expired, revoked at DigiLocker by the user) is revoked enough.
-        if exc.error not in ("invalid_token", "invalid_grant"):
-            raise UpstreamServerError() from None
-    except UpstreamError:
-        raise UpstreamServerError() from None
-    async with runtime.transaction() as session:
+    async with runtime.grant_locks.hold(request_id), runtime.transaction() as session:
+        now = runtime.clock.now()
         row = await get_request(
             session, instance=instance, request_id=request_id, now=now, for_update=True
         )
+        if row.status == REVOKED:
+            return
+        require_authenticated(row)
+        # The refresh token outlives the access token and revoking it cascades over the grant;
+        # if DigiLocker calls it dead (rotated, expired), the access token may still be live.
+        candidates = [
+            (field, encrypted)
+            for field, encrypted in (
+                ("refresh_token", row.refresh_token_enc),
+                ("access_token", row.access_token_enc),
+            )
+            if encrypted is not None
+        ]
+        upstream = runtime.upstream(instance)
+        for field, encrypted in candidates:
+            token = runtime.cipher.decrypt(encrypted, context=token_context(row.id, field))
+            try:
+                await upstream.revoke(token, token_type_hint=field)
+                break
+            except UpstreamResponseError as exc:
+                if exc.temporary:
+                    raise UpstreamServerError() from None
+                logger.info("DigiLocker calls the %s dead already: %s", field, exc.error)
+            except UpstreamError:
+                raise UpstreamServerError() from None
         row.status = REVOKED
         row.access_token_enc = None
         row.refresh_token_enc = None
