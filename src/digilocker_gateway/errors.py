@@ -61,6 +61,12 @@ class Unauthorized(GatewayError):
     detail = "Missing or wrong x-client-id, x-client-secret or x-product-instance-id."
 
 
+class MissingCredentials(Unauthorized):
+    # Setu's code for absent credential headers (setu-api-contract.md, "Other codes").
+    code = "vault_secret_error"
+    detail = "The x-client-id, x-client-secret and x-product-instance-id headers are required."
+
+
 class UserNotAuthenticated(GatewayError):
     status = 401
     code = "user_not_authenticated"

@@ -28,8 +28,11 @@ def every(name: str, seconds: float) -> Due:
     return due
 
 
-async def run_once(runtime: Runtime, name: str, job: Job, *, lease_seconds: float) -> bool:
-    """Run `job` if this process can take its lease; True if it ran."""
+async def run_once(
+    runtime: Runtime, name: str, job: Job, *, lease_seconds: float, due: Due | None = None
+) -> bool:
+    """Run `job` if this process can take its lease (and, with `due`, the job is still due
+    once the lease is held: another process may have just run it); True if it ran."""
     now = runtime.clock.now()
     async with runtime.transaction() as session:
         acquired = await try_acquire(
@@ -37,12 +40,20 @@ async def run_once(runtime: Runtime, name: str, job: Job, *, lease_seconds: floa
         )
     if not acquired:
         return False
+    ran = False
     try:
-        await job(runtime)
+        if due is None or await due(runtime):
+            await job(runtime)
+            ran = True
     finally:
         async with runtime.transaction() as session:
-            await release(session, name=name, holder=runtime.worker_id, ran_at=runtime.clock.now())
-    return True
+            await release(
+                session,
+                name=name,
+                holder=runtime.worker_id,
+                ran_at=runtime.clock.now() if ran else None,
+            )
+    return ran
 
 
 async def _loop(
@@ -51,7 +62,7 @@ async def _loop(
     while True:
         try:
             if await due(runtime):
-                await run_once(runtime, name, job, lease_seconds=lease_seconds)
+                await run_once(runtime, name, job, lease_seconds=lease_seconds, due=due)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a failed run is retried at the next poll

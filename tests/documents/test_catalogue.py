@@ -17,7 +17,7 @@ async def test_catalogue_before_first_refresh_returns_503(gateway: Gateway) -> N
 
 async def test_catalogue_needs_credentials(catalogued_gateway: Gateway) -> None:
     response = await catalogued_gateway.client.get("/api/digilocker/documents")
-    assert_envelope(response, 401, "invalid_credentials")
+    assert_envelope(response, 401, "vault_secret_error")
 
 
 async def test_catalogue_lists_every_pair_in_setu_shape(
@@ -78,3 +78,13 @@ async def test_catalogue_is_gzipped_when_accepted(catalogued_gateway: Gateway) -
     compressed = b"".join([chunk async for chunk in raw.aiter_raw()])
     await raw.aclose()
     assert len(compressed) < len(gzip.decompress(compressed)) / 3
+
+
+def test_duplicate_and_oversized_entries_are_skipped_not_fatal() -> None:
+    from digilocker_gateway.documents.catalogue import usable
+
+    def doc(org: str, doctype: str) -> CatalogueDocument:
+        return CatalogueDocument(org, "in.gov.x", "Org", doctype, "Doc", ("pdf",), ())
+
+    documents = [doc("001", "PANCR"), doc("001", "PANCR"), doc("0" * 41, "DRVLC"), doc("002", "")]
+    assert usable(documents) == [doc("001", "PANCR")]

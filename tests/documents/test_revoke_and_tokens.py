@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 from digilocker_gateway.config import DEV_PARTNER_CLIENT_ID, DEV_PARTNER_CLIENT_SECRET
@@ -117,3 +118,17 @@ async def test_failed_refresh_returns_401_invalid_token(catalogued_gateway: Gate
     gateway.clock.advance(3600 + 60)
     response = await fetch(gateway, request_id, fetch_body(pick(user, issued=True)))
     assert_envelope(response, 401, "invalid_token")
+
+
+async def test_parallel_calls_needing_a_refresh_both_succeed(
+    catalogued_gateway: Gateway,
+) -> None:
+    gateway = catalogued_gateway
+    request_id, user = await authenticated(gateway, "complete")
+    gateway.clock.advance(3600 + 60)
+    body = fetch_body(pick(user, issued=True))
+    first, second = await asyncio.gather(
+        fetch(gateway, request_id, body), fetch(gateway, request_id, body)
+    )
+    assert first.status_code == 200, first.text
+    assert second.status_code == 200, second.text

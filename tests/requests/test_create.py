@@ -41,7 +41,7 @@ async def test_create_returns_setu_shape_with_ist_valid_upto(gateway: Gateway, p
 
 async def test_create_without_credentials_returns_401_and_creates_nothing(gateway: Gateway) -> None:
     response = await gateway.client.post("/api/digilocker", json={"redirectUrl": REDIRECT_URL})
-    assert_envelope(response, 401, "invalid_credentials")
+    assert_envelope(response, 401, "vault_secret_error")
     assert await request_count(gateway) == 0
 
 
@@ -59,7 +59,7 @@ async def test_bad_body_with_bad_credentials_still_returns_401(gateway: Gateway)
     response = await gateway.client.post(
         "/api/digilocker", content=b"{not json", headers={"x-client-id": "nobody"}
     )
-    assert_envelope(response, 401, "invalid_credentials")
+    assert_envelope(response, 401, "vault_secret_error")
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,7 @@ from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.documents.files import (
     blob_key_for,
     file_valid_upto,
-    record_file,
-    signed_url,
+    keep_file,
 )
 from digilocker_gateway.errors import (
     AadhaarNotAvailable,
@@ -114,38 +113,29 @@ async def fetch_aadhaar(
     except AadhaarXmlError:
         raise UnwrapAadhaarFailed() from None
 
-    valid_upto = file_valid_upto(runtime, request_valid_upto)
     blob_key = blob_key_for(request_id)
 
     async def single_chunk() -> AsyncIterator[bytes]:
         yield raw
 
     await runtime.blobs.put(blob_key, single_chunk(), content_type="application/xml")
-    try:
-        async with runtime.transaction() as session:
-            await get_request(session, instance=instance, request_id=request_id, now=now)
-            await record_file(
-                session,
-                request_id=request_id,
-                blob_key=blob_key,
-                kind="aadhaar_xml",
-                content_type="application/xml",
-                size=len(raw),
-                doc_type="ADHAR",
-                org_id="",
-                now=runtime.clock.now(),
-                valid_upto=valid_upto,
-            )
-    except BaseException:
-        await runtime.blobs.delete(blob_key)
-        raise
-    xml_file_url = await signed_url(
-        runtime, blob_key, valid_upto, "aadhaar.xml", content_type="application/xml"
+    kept = await keep_file(
+        runtime,
+        instance,
+        request_id=request_id,
+        blob_key=blob_key,
+        kind="aadhaar_xml",
+        content_type="application/xml",
+        size=len(raw),
+        doc_type="ADHAR",
+        org_id="",
+        valid_upto=file_valid_upto(runtime, request_valid_upto),
+        filename="aadhaar.xml",
     )
     aadhaar = okyc_json(
         data,
         signature_verified=verified,
-        xml_file_url=xml_file_url,
-        xml_valid_until=to_ist_iso(valid_upto),
+        xml_file_url=kept.url,
+        xml_valid_until=to_ist_iso(kept.valid_upto),
     )
     return {"aadhaar": aadhaar, "id": request_id, "status": "complete"}

@@ -24,6 +24,8 @@ def build_engine(
     # A pool big enough for the usual concurrency: opening a connection is expensive (a TLS
     # handshake for PostgreSQL, a new thread for aiosqlite), so churn costs more than idling.
     kwargs: dict[str, Any] = {
+        # Bound parameters are tokens and personal data: keep them out of error messages.
+        "hide_parameters": True,
         "poolclass": AsyncAdaptedQueuePool,
         "pool_size": pool_size,
         "max_overflow": pool_size * 2,

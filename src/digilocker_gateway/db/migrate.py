@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +31,14 @@ def _upgrade(connection: Connection, url: str, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+# Any fixed number: processes starting together on one PostgreSQL migrate one at a time.
+MIGRATION_LOCK_ID = 7_305_144_512
+
+
 async def upgrade_to_head(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+            )
         await connection.run_sync(_upgrade, engine.url.render_as_string(False), revision)

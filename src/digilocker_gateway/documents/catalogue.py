@@ -12,6 +12,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.db.models import CatalogueEntry, CatalogueSnapshot
 from digilocker_gateway.upstream.client import DigiLockerClient
+
+logger = logging.getLogger("digilocker_gateway.catalogue")
 
 # DigiLocker's meta-APIs do not say which formats a document comes in. The PDF is always
 # there; XML exists for issuer-integrated documents, and fetch-document checks the issued
@@ -87,7 +90,31 @@ async def fetch_catalogue(
         return documents
 
     results = await asyncio.gather(*(one_issuer(i) for i in range(len(issuers))))
-    return [document for group in results for document in group]
+    return usable([document for group in results for document in group])
+
+
+# Column sizes of catalogue_entries; longer identifiers cannot be real DigiLocker ones.
+MAX_ORG_ID, MAX_DOC_TYPE = 40, 20
+
+
+def usable(documents: list[CatalogueDocument]) -> list[CatalogueDocument]:
+    """One entry per (orgId, docType), identifiers that fit: one odd row from DigiLocker must
+    not fail the whole refresh (and so leave the catalogue stale or empty)."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[CatalogueDocument] = []
+    for document in documents:
+        pair = (document.org_id, document.doc_type)
+        if pair in seen or not document.org_id or not document.doc_type:
+            continue
+        if len(document.org_id) > MAX_ORG_ID or len(document.doc_type) > MAX_DOC_TYPE:
+            continue
+        seen.add(pair)
+        kept.append(document)
+    if len(kept) != len(documents):
+        logger.warning(
+            "catalogue: skipped %d duplicate or invalid entries", len(documents) - len(kept)
+        )
+    return kept
 
 
 def serialise(documents: list[CatalogueDocument]) -> tuple[str, bytes]:

@@ -9,6 +9,7 @@ docs/errors.md.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
@@ -17,8 +18,7 @@ from digilocker_gateway.documents.files import (
     IssuedFileUrl,
     blob_key_for,
     file_valid_upto,
-    record_file,
-    signed_url,
+    keep_file,
 )
 from digilocker_gateway.documents.schemas import DocumentFetch
 from digilocker_gateway.errors import (
@@ -35,7 +35,11 @@ from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.upstream.client import DigiLockerClient
-from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
+from digilocker_gateway.upstream.errors import (
+    UpstreamError,
+    UpstreamMalformedResponse,
+    UpstreamResponseError,
+)
 from digilocker_gateway.upstream.protocol import IssuedDocument
 
 logger = logging.getLogger("digilocker_gateway.documents")
@@ -70,6 +74,16 @@ def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
     # repository_service_* (issuer down), unexpected_error, 5xx/530, timeouts, dropped
     # connections, malformed bodies and a wrong hmac are all "DigiLocker or the issuer failed".
     return UpstreamServerError()
+
+
+async def bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """Pass chunks through until `limit` bytes: a runaway answer must not fill the disk."""
+    total = 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise UpstreamMalformedResponse(f"document larger than {limit} bytes")
+        yield chunk
 
 
 def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | None) -> None:
@@ -135,34 +149,26 @@ async def fetch_document(
         content_type = CONTENT_TYPES[body.format]
         async with stream as download:
             info = await runtime.blobs.put(
-                blob_key, download.iter_chunks(), content_type=content_type
+                blob_key,
+                bounded(download.iter_chunks(), runtime.settings.max_document_bytes),
+                content_type=content_type,
             )
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)
         raise upstream_error_to_gateway(exc) from None
-    valid_upto = file_valid_upto(runtime, request_valid_upto)
-    try:
-        async with runtime.transaction() as session:
-            # The request may have been revoked or purged while we downloaded.
-            await get_request(session, instance=instance, request_id=request_id, now=now)
-            await record_file(
-                session,
-                request_id=request_id,
-                blob_key=blob_key,
-                kind="document",
-                content_type=content_type,
-                size=info.size,
-                doc_type=entry.doc_type,
-                org_id=entry.org_id,
-                now=runtime.clock.now(),
-                valid_upto=valid_upto,
-            )
-    except BaseException:
-        await runtime.blobs.delete(blob_key)
-        raise
-    filename = f"{entry.doc_type}-{entry.org_id}.{body.format}"
-    url = await signed_url(runtime, blob_key, valid_upto, filename, content_type=content_type)
-    return IssuedFileUrl(url, valid_upto)
+    return await keep_file(
+        runtime,
+        instance,
+        request_id=request_id,
+        blob_key=blob_key,
+        kind="document",
+        content_type=content_type,
+        size=info.size,
+        doc_type=entry.doc_type,
+        org_id=entry.org_id,
+        valid_upto=file_valid_upto(runtime, request_valid_upto),
+        filename=f"{entry.doc_type}-{entry.org_id}.{body.format}",
+    )
 
 
 async def _locate(

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.config import FILES_PATH
-from digilocker_gateway.db.models import DigilockerRequest, StoredFile
+from digilocker_gateway.db.models import DigilockerRequest, ProductInstance, StoredFile
 from digilocker_gateway.errors import NotFound
-from digilocker_gateway.requests.service import REVOKED
+from digilocker_gateway.requests.service import REVOKED, get_request, require_authenticated
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobNotFound
 from digilocker_gateway.storage.signed_urls import (
@@ -89,6 +89,52 @@ async def record_file(
     session.add(row)
     await session.flush()
     return row
+
+
+async def keep_file(
+    runtime: Runtime,
+    instance: ProductInstance,
+    *,
+    request_id: str,
+    blob_key: str,
+    kind: str,
+    content_type: str,
+    size: int,
+    doc_type: str,
+    org_id: str,
+    valid_upto: datetime,
+    filename: str,
+) -> IssuedFileUrl:
+    """Record a stored blob against its request and hand out its URL — only if the request is
+    still live and authenticated after the download (a revoke or purge may have come in
+    between); otherwise, or on any failure, the blob is deleted and nothing is kept."""
+    try:
+        async with runtime.transaction() as session:
+            row = await get_request(
+                session,
+                instance=instance,
+                request_id=request_id,
+                now=runtime.clock.now(),
+                for_update=True,
+            )
+            require_authenticated(row)
+            await record_file(
+                session,
+                request_id=request_id,
+                blob_key=blob_key,
+                kind=kind,
+                content_type=content_type,
+                size=size,
+                doc_type=doc_type,
+                org_id=org_id,
+                now=runtime.clock.now(),
+                valid_upto=valid_upto,
+            )
+    except BaseException:
+        await runtime.blobs.delete(blob_key)
+        raise
+    url = await signed_url(runtime, blob_key, valid_upto, filename, content_type=content_type)
+    return IssuedFileUrl(url, valid_upto)
 
 
 async def delete_request_files(runtime: Runtime, session: AsyncSession, request_id: str) -> int:

@@ -49,13 +49,26 @@ class TraceIdMiddleware:
         token = _trace_id.set(trace_id)
         header = (TRACE_HEADER.encode(), trace_id.encode())
 
+        started = False
+
         async def send_with_trace(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_trace)
+        except Exception as exc:
+            # Caught here, inside the trace, rather than by Starlette's outermost handler: the
+            # answer keeps its traceId, and only the type is logged — a traceback's locals and
+            # SQL parameters can carry tokens or personal data.
+            logger.error("unexpected error %s (trace %s)", type(exc).__name__, trace_id)
+            if started:
+                raise
+            response = error_response(GatewayError())
+            await response(scope, receive, send_with_trace)
         finally:
             _trace_id.reset(token)
 
@@ -83,17 +96,9 @@ def install_error_handlers(app: FastAPI) -> None:
         error.status = exc.status_code
         return error_response(error)
 
-    async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        # Log the type only: messages of library errors can carry tokens or personal data.
-        logger.error(
-            "unexpected error %s (trace %s)", type(exc).__name__, current_trace_id(), exc_info=False
-        )
-        return error_response(GatewayError())
-
     app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(Exception, on_unexpected)
 
 
 def describe_validation_errors(errors: Any) -> str:

@@ -14,6 +14,7 @@ from digilocker_gateway.errors import (
     InternalServerError,
     InvalidPayload,
     InvalidRedirectUrl,
+    MissingCredentials,
     PayloadTooLarge,
     RequestNotFound,
     Unauthorized,
@@ -41,6 +42,8 @@ browser_router = APIRouter(include_in_schema=False)
 def errors(*classes: type[GatewayError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` for an endpoint: each status it can answer with, and its codes."""
     by_status: dict[int, list[str]] = {}
+    if Unauthorized in classes:  # every authenticated call can also lack the headers
+        classes = (*classes, MissingCredentials)
     for cls in classes:
         by_status.setdefault(cls.status, []).append(cls.code)
     return {

@@ -13,17 +13,19 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
 from digilocker_gateway.requests.redirects import failure_redirect, success_redirect
 from digilocker_gateway.requests.service import (
     AUTHENTICATED,
+    REVOKED,
     UNAUTHENTICATED,
     state_digest,
     token_context,
 )
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.upstream.client import DigiLockerClient
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
 from digilocker_gateway.upstream.protocol import (
     TokenResponse,
@@ -137,9 +139,21 @@ async def complete_callback(
                 "Go back to the service that sent you here.",
                 400,
             )
-        # Single use: whatever happens next, this state is spent.
-        row.state_hash = None
-        verifier_enc, row.pkce_verifier_enc = row.pkce_verifier_enc, None
+        # Single use: whatever happens next, this state is spent. The conditional UPDATE is what
+        # makes it so on SQLite too, where the SELECT above takes no lock.
+        verifier_enc = row.pkce_verifier_enc
+        spent = await session.execute(
+            update(DigilockerRequest)
+            .where(DigilockerRequest.id == row.id, DigilockerRequest.state_hash == row.state_hash)
+            .values(state_hash=None, pkce_verifier_enc=None)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(spent, "rowcount", 0) != 1:
+            raise JourneyPage(
+                "This sign-in link was already used",
+                "Go back to the service that sent you here.",
+                400,
+            )
         if row.valid_upto <= now:
             await session.flush()
             raise JourneyPage("This request has expired", "Start again from the service.", 410)
@@ -200,7 +214,22 @@ async def complete_callback(
     except UpstreamError as exc:
         # The grant is what matters; the profile is a nicety the token response partly carries.
         logger.warning("user details unavailable: %s", type(exc).__name__)
-    await _store_grant(runtime, consumed.request_id, tokens, email=email, mobile=mobile)
+    try:
+        stored = await _store_grant(
+            runtime, consumed.instance, consumed.request_id, tokens, email=email, mobile=mobile
+        )
+    except Exception as exc:
+        logger.error("could not store the grant: %s", type(exc).__name__)
+        stored = False
+    if not stored:
+        # Nobody will ever use this grant: take it back rather than leave it live.
+        await _revoke_quietly(upstream, tokens.refresh_token or tokens.access_token)
+        return failure_redirect(
+            consumed.redirect_url,
+            request_id=consumed.request_id,
+            code="internal_server_error",
+            message="The sign-in could not be completed; please try again.",
+        )
     return success_redirect(
         consumed.redirect_url,
         request_id=consumed.request_id,
@@ -210,18 +239,26 @@ async def complete_callback(
 
 async def _store_grant(
     runtime: Runtime,
+    instance: ProductInstance,
     request_id: str,
     tokens: TokenResponse,
     *,
     email: str | None,
     mobile: str | None,
-) -> None:
+) -> bool:
+    """Keep the grant on its request; False if the request is gone or no longer waiting."""
     now = runtime.clock.now()
+    replaced: str | None = None
     async with runtime.transaction() as session:
         row = await session.get(DigilockerRequest, request_id, with_for_update=True)
-        if row is None:  # purged while the user was at DigiLocker
-            return
+        if row is None or row.valid_upto <= now or row.status == REVOKED:
+            return False  # purged, expired or revoked while the user was at DigiLocker
         cipher = runtime.cipher
+        if row.refresh_token_enc is not None:
+            # A second journey finished after the first: the older grant must not linger.
+            replaced = cipher.decrypt(
+                row.refresh_token_enc, context=token_context(row.id, "refresh_token")
+            )
         row.access_token_enc = cipher.encrypt(
             tokens.access_token, context=token_context(row.id, "access_token")
         )
@@ -239,6 +276,16 @@ async def _store_grant(
         row.status = AUTHENTICATED
         row.callback_completed_at = now
         row.failure_code = None
+    if replaced is not None:
+        await _revoke_quietly(runtime.upstream(instance), replaced)
+    return True
+
+
+async def _revoke_quietly(upstream: DigiLockerClient, token: str) -> None:
+    try:
+        await upstream.revoke(token)
+    except UpstreamError as exc:
+        logger.warning("could not revoke an unused grant: %s", type(exc).__name__)
 
 
 def _clean(text: str | None) -> str:

@@ -4,16 +4,20 @@ journey and the redirect back"): the caller's own query parameters are kept, our
 from __future__ import annotations
 
 from collections.abc import Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 
 
 def append_query(url: str, params: Sequence[tuple[str, str]]) -> str:
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    # Ours replace same-named caller parameters, so `success` cannot be pre-set by a crafted URL.
+    # The caller's own parameters go back byte for byte (a caller may sign its redirectUrl);
+    # only same-named ones are dropped, so `success` cannot be pre-set by a crafted URL.
     ours = {name for name, _ in params}
-    kept = [(name, value) for name, value in query if name not in ours]
-    return urlunsplit(parts._replace(query=urlencode([*kept, *params])))
+    kept = [
+        piece
+        for piece in parts.query.split("&")
+        if piece and unquote_plus(piece.split("=", 1)[0]) not in ours
+    ]
+    return urlunsplit(parts._replace(query="&".join([*kept, urlencode(params)])))
 
 
 def success_redirect(redirect_url: str, *, request_id: str, doc_types: Sequence[str]) -> str:

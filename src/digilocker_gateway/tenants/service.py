@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.db.models import Client, ProductInstance
-from digilocker_gateway.errors import Unauthorized
+from digilocker_gateway.errors import MissingCredentials, Unauthorized
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.kit.secrets import SecretHasher, TextCipher, random_secret
 
@@ -90,7 +90,7 @@ async def authenticate(
     """The product instance the three Setu headers name, or 401. Every failure looks the same to
     the caller, so the answer does not tell which header was wrong."""
     if not client_id or not client_secret or not product_instance_id:
-        raise Unauthorized()
+        raise MissingCredentials()
     row = (
         await session.execute(
             select(Client, ProductInstance)
