@@ -78,6 +78,11 @@ def main() -> None:
             gateway = json.loads(
                 asyncio.run(measure(base, path, credentials, args.seconds, args.concurrency))
             )
+            # The framework's own ceiling on this machine: the gateway's /healthz (FastAPI and
+            # the gateway's middleware, no credentials, no database).
+            ceiling = json.loads(
+                asyncio.run(measure(base, "/healthz", {}, args.seconds, args.concurrency))
+            )
         if args.database_url:
             asyncio.run(
                 _create_schema_async(args.database_url, env["DLG_DATABASE_SCHEMA"], drop=True)
@@ -107,7 +112,9 @@ def main() -> None:
     print(f"bare Starlette : {bare['summary']}")
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"gateway status : {gateway['summary']}  ({backend})")
+    print(f"gateway healthz: {ceiling['summary']}  (framework ceiling)")
     print(f"ratio          : {gateway['rps'] / bare['rps']:.2f} (target >= 0.40)")
+    print(f"ceiling ratio  : {ceiling['rps'] / bare['rps']:.2f} (FastAPI + middleware, no I/O)")
     print(f"cpu count      : {os.cpu_count()}")
 
 

@@ -119,6 +119,22 @@ def create_app(
     return app
 
 
+CREDENTIAL_PARAMETERS = [
+    {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": description,
+    }
+    for name, description in (
+        ("x-client-id", "Your client id"),
+        ("x-client-secret", "Your client secret"),
+        ("x-product-instance-id", "Your product instance id"),
+    )
+]
+
+
 def install_openapi(app: FastAPI) -> None:
     """The OpenAPI document as the API really behaves: bodies are read by hand after the
     credential check (so their schemas are added here), and validation errors are answered
@@ -141,9 +157,14 @@ def install_openapi(app: FastAPI) -> None:
             )
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        for operations in spec.get("paths", {}).values():
+        for path, operations in spec.get("paths", {}).items():
             for operation in operations.values():
                 operation.get("responses", {}).pop("422", None)
+                if path.startswith("/api/"):
+                    operation["parameters"] = [
+                        *operation.get("parameters", []),
+                        *CREDENTIAL_PARAMETERS,
+                    ]
         app.openapi_schema = spec
         return spec
 

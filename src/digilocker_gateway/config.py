@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema (search_path) to use; default public"
     )
-    database_pool_size: int = 10
+    database_pool_size: int = 20
     database_pool_timeout_seconds: float = 10.0
     public_base_url: str | None = Field(
         default=None, description="The URL users reach the gateway at; default http://host:port"

@@ -14,6 +14,7 @@ from digilocker_gateway.db.migrate import upgrade_to_head
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.secrets import SecretHasher
+from digilocker_gateway.requests.fast_status import SqliteStatusReader
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobStore, LocalBlobStore
 from digilocker_gateway.storage.encryption import KeyringTextCipher
@@ -115,11 +116,14 @@ async def build_runtime(
         http=http,
         catalogue=catalogue or CatalogueCache(),
         worker_id=worker_id,
+        status_reader=SqliteStatusReader.for_url(settings.effective_database_url),
     )
 
 
 async def close_runtime(runtime: Runtime) -> None:
     await runtime.http.aclose()
+    if runtime.status_reader is not None:
+        runtime.status_reader.close()
     close_blobs = getattr(runtime.blobs, "aclose", None)
     if close_blobs is not None:
         await close_blobs()

@@ -28,7 +28,7 @@ def build_engine(
         "hide_parameters": True,
         "poolclass": AsyncAdaptedQueuePool,
         "pool_size": pool_size,
-        "max_overflow": pool_size * 2,
+        "max_overflow": max(pool_size // 2, 1),
         "pool_timeout": pool_timeout,
     }
     if url.startswith("sqlite"):

@@ -24,6 +24,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import current_trace_id, read_json_body
 from digilocker_gateway.requests import journey, service, tokens
+from digilocker_gateway.requests.fast_status import read_status
 from digilocker_gateway.requests.pages import message_page
 from digilocker_gateway.requests.schemas import (
     DigilockerRequest,
@@ -107,10 +108,7 @@ async def create_request(
 async def request_status(request_id: str, runtime: RuntimeDep, instance: InstanceDep) -> Response:
     # The hottest call: built as a plain dict (response_model documents it; test_openapi and
     # the contract tests hold the shape) to skip a second validation of our own output.
-    async with runtime.sessions() as session:
-        row = await service.get_request(
-            session, instance=instance, request_id=request_id, now=runtime.clock.now()
-        )
+    row = await read_status(runtime, instance=instance, request_id=request_id)
     return JSONResponse(
         {
             "id": row.id,

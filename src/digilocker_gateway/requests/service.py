@@ -7,6 +7,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +65,7 @@ async def create_request(
     return row
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:
@@ -82,7 +83,7 @@ async def get_request(
 ) -> DigilockerRequest:
     """The caller's own, unexpired request, else 404: another tenant's request, an expired one
     and one that never existed look the same (setu-api-contract.md, "Lifetimes")."""
-    if not _is_uuid(request_id):
+    if not is_uuid(request_id):
         raise RequestNotFound()
     query = select(DigilockerRequest).where(
         DigilockerRequest.id == request_id,
@@ -110,7 +111,18 @@ class UserDetails:
     phone_number: str | None
 
 
-def user_details(row: DigilockerRequest) -> dict[str, str]:
+class HasUserDetails(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def digilocker_id(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone_number(self) -> str | None: ...
+
+
+def user_details(row: HasUserDetails) -> dict[str, str]:
     """Setu's `digilockerUserDetails`: `{}` until authenticated, then what DigiLocker gave."""
     if row.status == UNAUTHENTICATED:
         return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.runtime import Runtime
@@ -21,17 +21,19 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def current_instance(
-    runtime: RuntimeDep,
-    x_client_id: Annotated[str | None, Header(description="Your client id")] = None,
-    x_client_secret: Annotated[str | None, Header(description="Your client secret")] = None,
-    x_product_instance_id: Annotated[
-        str | None, Header(description="Your product instance id")
-    ] = None,
-) -> ProductInstance:
+CREDENTIAL_HEADERS = ("x-client-id", "x-client-secret", "x-product-instance-id")
+
+
+async def current_instance(request: Request) -> ProductInstance:
+    """The product instance the three credential headers name. The headers are read straight
+    from the request (cheaper than three declared Header parameters on the hottest calls);
+    app.install_openapi documents them on every /api operation."""
+    runtime = await get_runtime(request)
+    headers = request.headers
+    client_id, client_secret, product_instance_id = (headers.get(h) for h in CREDENTIAL_HEADERS)
     cache_key = None
-    if x_client_id and x_client_secret and x_product_instance_id:
-        cache_key = TenantCache.key(x_client_id, x_client_secret, x_product_instance_id)
+    if client_id and client_secret and product_instance_id:
+        cache_key = TenantCache.key(client_id, client_secret, product_instance_id)
         cached = runtime.tenants.get(cache_key)
         if cached is not None:
             return cached
@@ -39,9 +41,9 @@ async def current_instance(
         instance = await authenticate(
             session,
             runtime.hasher,
-            client_id=x_client_id,
-            client_secret=x_client_secret,
-            product_instance_id=x_product_instance_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            product_instance_id=product_instance_id,
         )
     if cache_key is not None:
         runtime.tenants.put(cache_key, instance)
