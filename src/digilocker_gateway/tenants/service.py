@@ -107,4 +107,9 @@ async def authenticate(
         client_secret, key_id=client.secret_hash_key_id, expected=client.secret_hash
     ):
         raise Unauthorized()
+    if client.secret_hash_key_id != hasher.key_id:
+        # Hashed under a key being retired: move it to the active key now that we hold the
+        # secret, so the old key can eventually be dropped (docs/deployment.md, rotation).
+        client.secret_hash_key_id, client.secret_hash = hasher.hash(client_secret)
+        await session.commit()
     return instance
