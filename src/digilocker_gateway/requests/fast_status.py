@@ -4,7 +4,8 @@ aiosqlite runs every statement on a worker thread, and on a small machine the ha
 between that thread and the event loop cost more than the query itself: the status call —
 the one clients poll — spent most of its time waiting for its turn on the GIL. A primary-key
 read from a WAL-mode SQLite file takes tens of microseconds, so this does it inline, on a
-read-only connection of its own. PostgreSQL (asyncpg, no threads) keeps the ORM path.
+read-only connection of its own. PostgreSQL (asyncpg, no threads) reads through the engine,
+in autocommit.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from digilocker_gateway.db.models import ProductInstance
+from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
 from digilocker_gateway.errors import RequestNotFound
-from digilocker_gateway.requests.service import get_request, is_uuid
+from digilocker_gateway.requests.service import is_uuid
 
 if TYPE_CHECKING:
     from digilocker_gateway.runtime import Runtime
@@ -39,18 +41,45 @@ async def read_status(runtime: Runtime, *, instance: ProductInstance, request_id
     """The fields the status call shows, for the caller's own unexpired request, else 404."""
     now = runtime.clock.now()
     reader = runtime.status_reader
-    if reader is None:
-        async with runtime.sessions() as session:
-            row = await get_request(session, instance=instance, request_id=request_id, now=now)
-        return StatusRow(
-            row.id, row.status, row.valid_upto, row.digilocker_id, row.email, row.phone_number
-        )
     if not is_uuid(request_id):
         raise RequestNotFound()
-    found = reader.read(request_id=request_id, product_instance_id=instance.id)
+    if reader is not None:
+        found = reader.read(request_id=request_id, product_instance_id=instance.id)
+    else:
+        found = await _read_autocommit(runtime, request_id, instance.id)
     if found is None or found.valid_upto <= now:
         raise RequestNotFound()
     return found
+
+
+_STATUS_COLUMNS = (
+    DigilockerRequest.id,
+    DigilockerRequest.status,
+    DigilockerRequest.valid_upto,
+    DigilockerRequest.digilocker_id,
+    DigilockerRequest.email,
+    DigilockerRequest.phone_number,
+)
+
+
+async def _read_autocommit(
+    runtime: Runtime, request_id: str, product_instance_id: str
+) -> StatusRow | None:
+    """One statement, no transaction around it (no BEGIN / ROLLBACK round trips): a single
+    primary-key read is consistent on its own."""
+    async with runtime.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        found = (
+            await autocommit.execute(
+                select(*_STATUS_COLUMNS).where(
+                    DigilockerRequest.id == request_id,
+                    DigilockerRequest.product_instance_id == product_instance_id,
+                )
+            )
+        ).first()
+    if found is None:
+        return None
+    return StatusRow(found[0], found[1], found[2], found[3], found[4], found[5])
 
 
 def _utc(text: str) -> datetime:
