@@ -82,6 +82,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.router.routes.append(request_endpoints.status_route)  # first: see its comment
     app.include_router(request_endpoints.router)
     app.include_router(document_endpoints.router)
     app.include_router(aadhaar_endpoints.router)

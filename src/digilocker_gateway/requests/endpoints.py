@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH
 from digilocker_gateway.db.models import DigilockerRequest as RequestRow
+from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.errors import (
     GatewayError,
     InternalServerError,
@@ -34,7 +36,12 @@ from digilocker_gateway.requests.schemas import (
     RevokeResult,
 )
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
+from digilocker_gateway.tenants.deps import (
+    InstanceDep,
+    RuntimeDep,
+    current_instance,
+    get_runtime,
+)
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 browser_router = APIRouter(include_in_schema=False)
@@ -106,8 +113,13 @@ async def create_request(
     responses=errors(Unauthorized, RequestNotFound, InternalServerError),
 )
 async def request_status(request_id: str, runtime: RuntimeDep, instance: InstanceDep) -> Response:
-    # The hottest call: built as a plain dict (response_model documents it; test_openapi and
-    # the contract tests hold the shape) to skip a second validation of our own output.
+    # Documents the call; requests are answered by `status_route` below (same body).
+    return await _status_response(runtime, instance, request_id)
+
+
+async def _status_response(
+    runtime: Runtime, instance: ProductInstance, request_id: str
+) -> JSONResponse:
     row = await read_status(runtime, instance=instance, request_id=request_id)
     return JSONResponse(
         {
@@ -119,6 +131,19 @@ async def request_status(request_id: str, runtime: RuntimeDep, instance: Instanc
             "traceId": current_trace_id(),
         }
     )
+
+
+async def _status_endpoint(request: Request) -> Response:
+    runtime = await get_runtime(request)
+    instance = await current_instance(request)
+    return await _status_response(runtime, instance, request.path_params["request_id"])
+
+
+# Status is the call clients poll. FastAPI's per-route machinery (dependency solving, response
+# handling) halves what this machine serves, so the same handler is also mounted as a plain
+# Starlette route, placed first by app.create_app: same middleware, same error envelope, same
+# body; the FastAPI route above stays for the OpenAPI document, and both call _status_response.
+status_route = Route("/api/digilocker/{request_id}/status", _status_endpoint, methods=["GET"])
 
 
 @router.get(
