@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import free_port, server
+from bench.common import bare_app_command, free_port, server
 
 
 def timed(
@@ -78,16 +78,7 @@ def main() -> None:
         port = free_port()
         with (
             server(
-                [
-                    "-m",
-                    "uvicorn",
-                    "bench.bare_app:app",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
+                bare_app_command(port),
                 port=port,
                 cwd=root,
                 env={"BENCH_STATIC_BODY": str(body_file)},

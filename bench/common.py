@@ -24,6 +24,20 @@ def free_port() -> int:
         return port
 
 
+def bare_app_command(port: int) -> list[str]:
+    """The baseline server: bench/bare_app.py under uvicorn, served like the gateway."""
+    return [
+        "-m",
+        "uvicorn",
+        "bench.bare_app:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+
+
 @contextlib.contextmanager
 def server(
     args: list[str],

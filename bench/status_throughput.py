@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import drive_raw, free_port, server
+from bench.common import bare_app_command, drive_raw, free_port, server
 
 
 def gateway_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
@@ -90,16 +90,7 @@ def main() -> None:
 
     port = free_port()
     with server(
-        [
-            "-m",
-            "uvicorn",
-            "bench.bare_app:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        bare_app_command(port),
         port=port,
         cwd=Path(__file__).resolve().parent.parent,
     ) as base:

@@ -9,23 +9,9 @@ import pytest
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 
 from digilocker_gateway.simulator.pki import SimulatorPKI
+from tests.aadhaar.test_okyc import SETU_ADDRESS_KEYS
 from tests.requests.test_create import assert_envelope
 from tests.support import DatabaseUnderTest, Gateway, running_gateway, walk_journey
-
-ADDRESS_KEYS = {
-    "careOf",
-    "country",
-    "district",
-    "house",
-    "landmark",
-    "locality",
-    "pin",
-    "postOffice",
-    "state",
-    "street",
-    "subDistrict",
-    "vtc",
-}
 
 
 async def aadhaar_call(gateway: Gateway, request_id: str) -> Any:
@@ -53,7 +39,7 @@ async def test_aadhaar_is_verified_and_mapped_field_by_field(gateway: Gateway) -
     assert aadhaar["name"] == user["name"]
     assert aadhaar["maskedNumber"] == "xxxx-xxxx-" + user["identifier"][-4:]
     assert user["identifier"] not in response.text
-    assert set(aadhaar["address"]) == ADDRESS_KEYS
+    assert set(aadhaar["address"]) == SETU_ADDRESS_KEYS
     assert len(aadhaar["dateOfBirth"]) == 10
     assert aadhaar["dateOfBirth"][2] == "-"
     assert aadhaar["gender"] in {"M", "F", "T"}
