@@ -216,8 +216,3 @@ async def lookup(session: AsyncSession, org_id: str, doc_type: str) -> Catalogue
         formats=tuple(f for f in row.formats.split(",") if f),
         parameters=parameters,
     )
-
-
-async def catalogue_is_empty(session: AsyncSession) -> bool:
-    found = await session.execute(select(CatalogueSnapshot.id).limit(1))
-    return found.scalar_one_or_none() is None

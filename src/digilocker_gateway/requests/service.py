@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -102,13 +101,6 @@ def require_authenticated(row: DigilockerRequest) -> None:
         raise TokenRevoked()
     if row.status != AUTHENTICATED or row.access_token_enc is None:
         raise UserNotAuthenticated()
-
-
-@dataclass(frozen=True, slots=True)
-class UserDetails:
-    digilocker_id: str | None
-    email: str | None
-    phone_number: str | None
 
 
 class HasUserDetails(Protocol):
