@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digilocker_gateway import __version__
 from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
@@ -34,13 +35,45 @@ logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
 
 
+_STATUS_PATH = re.compile(r"/api/digilocker/([^/]+)/status")
+
+
+class GatewayApp(FastAPI):
+    """FastAPI, with GETs of the status call handed to `status_call` before FastAPI's own
+    routing and middleware (see requests.endpoints.StatusCall for why). Everything else,
+    HEAD of the status path included, goes through FastAPI as usual."""
+
+    status_call: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.status_call is not None and scope["type"] == "http" and scope["method"] == "GET":
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            found = _STATUS_PATH.fullmatch(_route_path(scope))
+            if found is not None:
+                scope["app"] = self
+                scope["path_params"] = {"request_id": found[1]}
+                await self.status_call(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the app routes on: without the root path a proxy or --root-path put in front."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     simulator: ASGIApp | None = None,
-) -> FastAPI:
+) -> GatewayApp:
     """The gateway. `upstream_transport` replaces the network for DigiLocker calls (tests);
     `simulator` is the simulator app to mount when running on the embedded default."""
     settings = settings or Settings()
@@ -73,7 +106,7 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await close_runtime(runtime)
 
-    app = FastAPI(
+    app = GatewayApp(
         title="DigiLocker gateway",
         version=__version__,
         summary="A self-hosted, Setu-compatible DigiLocker API",
@@ -82,7 +115,6 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.router.routes.append(request_endpoints.status_route)  # first: see its comment
     app.include_router(request_endpoints.router)
     app.include_router(document_endpoints.router)
     app.include_router(aadhaar_endpoints.router)
@@ -117,6 +149,7 @@ def create_app(
             simulator = build_embedded_simulator(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
     app.add_middleware(TraceIdMiddleware)
+    app.status_call = TraceIdMiddleware(request_endpoints.StatusCall(app))
     return app
 
 

@@ -78,12 +78,17 @@ def error_response(error: GatewayError, headers: dict[str, str] | None = None) -
     return JSONResponse(body, status_code=error.status, headers=headers)
 
 
+def gateway_error_response(error: GatewayError) -> JSONResponse:
+    """A GatewayError raised by a handler, answered in the envelope (5xx are logged, by code)."""
+    if error.status >= 500:
+        logger.warning("call failed: %s (trace %s)", error.code, current_trace_id())
+    return error_response(error)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_gateway_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, GatewayError)
-        if exc.status >= 500:
-            logger.warning("call failed: %s (trace %s)", exc.code, current_trace_id())
-        return error_response(exc)
+        return gateway_error_response(exc)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

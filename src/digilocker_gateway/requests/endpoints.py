@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
 
 from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH
 from digilocker_gateway.db.models import DigilockerRequest as RequestRow
@@ -24,7 +26,7 @@ from digilocker_gateway.errors import (
     UserNotAuthenticated,
 )
 from digilocker_gateway.kit.timefmt import to_ist_iso
-from digilocker_gateway.kit.web import current_trace_id, read_json_body
+from digilocker_gateway.kit.web import current_trace_id, gateway_error_response, read_json_body
 from digilocker_gateway.requests import journey, service, tokens
 from digilocker_gateway.requests.fast_status import read_status
 from digilocker_gateway.requests.pages import message_page
@@ -39,8 +41,7 @@ from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.deps import (
     InstanceDep,
     RuntimeDep,
-    current_instance,
-    get_runtime,
+    instance_for_headers,
 )
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
@@ -113,7 +114,7 @@ async def create_request(
     responses=errors(Unauthorized, RequestNotFound, InternalServerError),
 )
 async def request_status(request_id: str, runtime: RuntimeDep, instance: InstanceDep) -> Response:
-    # Documents the call; requests are answered by `status_route` below (same body).
+    # Documents the call; GETs are answered by `StatusCall` below (same body).
     return await _status_response(runtime, instance, request_id)
 
 
@@ -133,17 +134,27 @@ async def _status_response(
     )
 
 
-async def _status_endpoint(request: Request) -> Response:
-    runtime = await get_runtime(request)
-    instance = await current_instance(request)
-    return await _status_response(runtime, instance, request.path_params["request_id"])
+class StatusCall:
+    """The status call as a bare ASGI app, answered by `GatewayApp` before FastAPI's routing.
 
+    Status is the call clients poll, and on a small machine FastAPI's per-call machinery
+    (router, dependency solving, middleware layers) costs several times the call itself. This
+    serves the same body and the same error envelope as the documented FastAPI route above,
+    which stays for /openapi.json and for other methods (405). The trace id and the 500 envelope for
+    unexpected errors come from TraceIdMiddleware, wrapped around it in app.create_app."""
 
-# Status is the call clients poll. FastAPI's per-route machinery (dependency solving, response
-# handling) halves what this machine serves, so the same handler is also mounted as a plain
-# Starlette route, placed first by app.create_app: same middleware, same error envelope, same
-# body; the FastAPI route above stays for the OpenAPI document, and both call _status_response.
-status_route = Route("/api/digilocker/{request_id}/status", _status_endpoint, methods=["GET"])
+    def __init__(self, app: Starlette) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = scope["path_params"]["request_id"]
+        try:
+            runtime = self._app.state.runtime
+            instance = await instance_for_headers(runtime, Headers(scope=scope))
+            response: Response = await _status_response(runtime, instance, request_id)
+        except GatewayError as error:
+            response = gateway_error_response(error)
+        await response(scope, receive, send)
 
 
 @router.get(

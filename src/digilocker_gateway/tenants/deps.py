@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -28,8 +29,11 @@ async def current_instance(request: Request) -> ProductInstance:
     """The product instance the three credential headers name. The headers are read straight
     from the request (cheaper than three declared Header parameters on the hottest calls);
     app.install_openapi documents them on every /api operation."""
-    runtime = await get_runtime(request)
-    headers = request.headers
+    return await instance_for_headers(await get_runtime(request), request.headers)
+
+
+async def instance_for_headers(runtime: Runtime, headers: Mapping[str, str]) -> ProductInstance:
+    """Authenticate the credential headers (cached for a short while after a full check)."""
     client_id, client_secret, product_instance_id = (headers.get(h) for h in CREDENTIAL_HEADERS)
     cache_key = None
     if client_id and client_secret and product_instance_id:
