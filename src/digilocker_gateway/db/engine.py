@@ -35,8 +35,7 @@ def build_engine(
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-        if schema:
-            kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        kwargs["connect_args"] = postgres_connect_args(schema)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
 
@@ -50,6 +49,11 @@ def build_engine(
             cursor.close()
 
     return engine
+
+
+def postgres_connect_args(schema: str | None) -> dict[str, Any]:
+    """asyncpg connect arguments every PostgreSQL connection of the gateway shares."""
+    return {"server_settings": {"search_path": schema}} if schema else {}
 
 
 def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

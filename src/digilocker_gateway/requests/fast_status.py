@@ -1,24 +1,30 @@
-"""The status call's read, without the async driver, on the embedded SQLite default.
+"""The status call's read: one primary-key lookup, kept off the ORM's path.
 
-aiosqlite runs every statement on a worker thread, and on a small machine the hand-offs
-between that thread and the event loop cost more than the query itself: the status call —
-the one clients poll — spent most of its time waiting for its turn on the GIL. A primary-key
-read from a WAL-mode SQLite file takes tens of microseconds, so this does it inline, on a
-read-only connection of its own. PostgreSQL (asyncpg, no threads) reads through the engine,
-in autocommit.
+Status is the call clients poll, and the general path costs several times the query itself.
+On the embedded SQLite default, aiosqlite runs every statement on a worker thread, and on a
+small machine the hand-offs between that thread and the event loop cost more than the
+query: a primary-key read from a WAL-mode SQLite file takes tens of microseconds, so this does
+it inline, on a read-only connection of its own. On PostgreSQL, SQLAlchemy's pool (a ping on
+every checkout) and its async adaptation cost about three times a bare asyncpg round trip, so
+this reads through a small asyncpg pool of its own, with a prepared statement. Any other
+database reads through the engine, in autocommit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from digilocker_gateway.db.engine import postgres_connect_args
 from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
 from digilocker_gateway.errors import RequestNotFound
 from digilocker_gateway.requests.service import is_uuid
@@ -44,7 +50,7 @@ async def read_status(runtime: Runtime, *, instance: ProductInstance, request_id
     if not is_uuid(request_id):
         raise RequestNotFound()
     if reader is not None:
-        found = reader.read(request_id=request_id, product_instance_id=instance.id)
+        found = await reader.read(request_id=request_id, product_instance_id=instance.id)
     else:
         found = await _read_autocommit(runtime, request_id, instance.id)
     if found is None or found.valid_upto <= now:
@@ -110,7 +116,7 @@ class SqliteStatusReader:
             self._connection = connection
         return self._connection
 
-    def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
+    async def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
         found = (
             self._connect()
             .execute(
@@ -124,7 +130,103 @@ class SqliteStatusReader:
             return None
         return StatusRow(found[0], found[1], _utc(found[2]), found[3], found[4], found[5])
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+STATUS_APPLICATION_NAME = "digilocker-gateway status"
+_STATUS_SQL = (
+    "SELECT id, status, valid_upto, digilocker_id, email, phone_number "
+    "FROM digilocker_requests WHERE id = $1 AND product_instance_id = $2"
+)
+# A connection the server or a proxy closed (restart, failover, idle timeout): the read is
+# retried once on a fresh connection, as the engine's pre-ping would have done. A connection
+# whose close arrives mid-query fails with InternalClientError ("another operation is in
+# progress") rather than a connection error, so that is retried too; it is only a read.
+_RECONNECTABLE = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    ConnectionError,
+)
+
+
+class PostgresStatusReader:
+    """Status reads on a small asyncpg pool beside the engine's, opened on first use, with the
+    engine's own connection settings (host, credentials, TLS, search_path)."""
+
+    def __init__(self, connect_kwargs: dict[str, Any], *, max_size: int, timeout: float) -> None:
+        self._connect_kwargs = connect_kwargs
+        self._max_size = max_size
+        self._timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    @classmethod
+    def for_engine(
+        cls, engine: AsyncEngine, *, schema: str | None, max_size: int, timeout: float
+    ) -> PostgresStatusReader | None:
+        if engine.dialect.driver != "asyncpg":
+            return None
+        _args, params = engine.dialect.create_connect_args(engine.url)
+        # Options SQLAlchemy's adapter consumes itself; asyncpg would send them to the server.
+        for option in ("prepared_statement_cache_size", "prepared_statement_name_func"):
+            params.pop(option, None)
+        connect = {**params, **postgres_connect_args(schema)}
+        # Named, so operators can tell these connections apart in pg_stat_activity.
+        connect["server_settings"] = {
+            **connect.get("server_settings", {}),
+            "application_name": STATUS_APPLICATION_NAME,
+        }
+        return cls(connect, max_size=max_size, timeout=timeout)
+
+    @property
+    def max_size(self) -> int:
+        return self._max_size
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        min_size=1,
+                        max_size=self._max_size,
+                        timeout=self._timeout,
+                        command_timeout=self._timeout,
+                        **self._connect_kwargs,
+                    )
+        return self._pool
+
+    async def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
+        pool = await self._get_pool()
+        try:
+            found = await pool.fetchrow(_STATUS_SQL, request_id, product_instance_id)
+        except _RECONNECTABLE:
+            found = await pool.fetchrow(_STATUS_SQL, request_id, product_instance_id)
+        if found is None:
+            return None
+        valid_upto = found[2]
+        if valid_upto.tzinfo is None:
+            valid_upto = valid_upto.replace(tzinfo=UTC)
+        return StatusRow(found[0], found[1], valid_upto, found[3], found[4], found[5])
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+StatusReader = SqliteStatusReader | PostgresStatusReader
+
+
+def build_status_reader(
+    engine: AsyncEngine, url: str, *, schema: str | None, max_size: int, timeout: float
+) -> StatusReader | None:
+    """The fast reader for this database, or None to read through the engine."""
+    return SqliteStatusReader.for_url(url) or PostgresStatusReader.for_engine(
+        engine, schema=schema, max_size=max_size, timeout=timeout
+    )
