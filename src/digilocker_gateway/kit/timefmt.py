@@ -11,4 +11,4 @@ def to_ist_iso(when: datetime) -> str:
     """`2021-10-05T19:06:28+05:30`: seconds precision, explicit offset."""
     if when.tzinfo is None:
         raise ValueError("naive datetime: times must be timezone-aware")
-    return when.astimezone(IST).replace(microsecond=0).isoformat()
+    return when.astimezone(IST).isoformat(timespec="seconds")
