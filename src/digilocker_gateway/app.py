@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,20 +40,30 @@ _STATUS_PATH = re.compile(r"/api/digilocker/([^/]+)/status")
 
 
 class GatewayApp(FastAPI):
-    """FastAPI, with GETs of the status call handed to `status_call` before FastAPI's own
-    routing and middleware (see requests.endpoints.StatusCall for why). Everything else,
-    HEAD of the status path included, goes through FastAPI as usual."""
+    """FastAPI, with GETs (and HEADs) of the status call handed to `status_call` before
+    FastAPI's own routing and middleware (see requests.endpoints.StatusCall for why).
+    Everything else goes through FastAPI as usual."""
 
     status_call: ASGIApp | None = None
+    # The documented route, put in the scope as FastAPI's router would, for ASGI middleware
+    # wrapped around the app that names calls by route (metrics, error trackers).
+    status_route: APIRoute | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.status_call is not None and scope["type"] == "http" and scope["method"] == "GET":
+        if (
+            self.status_call is not None
+            and scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+        ):
             if self.root_path:
                 scope["root_path"] = self.root_path
             found = _STATUS_PATH.fullmatch(_route_path(scope))
             if found is not None:
                 scope["app"] = self
                 scope["path_params"] = {"request_id": found[1]}
+                if self.status_route is not None:
+                    scope["route"] = self.status_route
+                    scope["endpoint"] = self.status_route.endpoint
                 await self.status_call(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -150,6 +161,11 @@ def create_app(
         app.mount(SIMULATOR_MOUNT, simulator)
     app.add_middleware(TraceIdMiddleware)
     app.status_call = TraceIdMiddleware(request_endpoints.StatusCall(app))
+    app.status_route = next(
+        route
+        for route in request_endpoints.router.routes
+        if isinstance(route, APIRoute) and route.endpoint is request_endpoints.request_status
+    )
     return app
 
 

@@ -121,12 +121,15 @@ async def test_status_after_authentication_shows_user_details_on_both_paths(
     assert without_trace(fast) == without_trace(documented)
 
 
-async def test_head_and_other_methods_go_through_fastapi(gateway: Gateway) -> None:
+async def test_head_answers_like_get_and_other_methods_get_405(gateway: Gateway) -> None:
     created = await gateway.create_request()
     path = f"/api/digilocker/{created['id']}/status"
     head = await gateway.client.head(path, headers=gateway.headers)
-    assert head.status_code == 405  # as every FastAPI GET route: Setu has no HEAD
+    assert head.status_code == 200  # for monitoring probes; Setu documents only GET
     assert head.headers["x-trace-id"]
+    assert head.headers["content-type"] == "application/json"
+    anonymous = await gateway.client.head(path)
+    assert anonymous.status_code == 401
     posted = await gateway.client.post(path, headers=gateway.headers)
     assert_envelope(posted, 405, "method_not_allowed")
 
@@ -152,6 +155,23 @@ async def test_status_is_served_under_a_root_path(gateway: Gateway) -> None:
     assert response.json()["id"] == created["id"]
 
 
+async def test_outer_middleware_sees_the_documented_route(gateway: Gateway) -> None:
+    created = await gateway.create_request()
+    seen: list[str] = []
+
+    async def naming_middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        await gateway.app(scope, receive, send)
+        seen.append(scope["route"].path)
+
+    transport = httpx.ASGITransport(app=naming_middleware)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        response = await client.get(
+            f"/api/digilocker/{created['id']}/status", headers=gateway.headers
+        )
+    assert response.status_code == 200
+    assert seen == ["/api/digilocker/{request_id}/status"]
+
+
 async def test_unexpected_error_in_status_is_a_500_envelope_without_details(
     gateway: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -170,7 +190,9 @@ async def test_unexpected_error_in_status_is_a_500_envelope_without_details(
     assert "RuntimeError" in caplog.text
 
 
-async def test_only_gets_of_the_status_path_take_the_fast_path(gateway: Gateway) -> None:
+async def test_only_gets_and_heads_of_the_status_path_take_the_fast_path(
+    gateway: Gateway,
+) -> None:
     created = await gateway.create_request()
     fast_path = gateway.app.status_call
     assert fast_path is not None
@@ -184,7 +206,12 @@ async def test_only_gets_of_the_status_path_take_the_fast_path(gateway: Gateway)
     gateway.app.status_call = counting
     path = f"/api/digilocker/{created['id']}/status"
     assert (await gateway.client.get(path, headers=gateway.headers)).status_code == 200
+    assert (await gateway.client.head(path, headers=gateway.headers)).status_code == 200
     await gateway.client.post(path, headers=gateway.headers)
     await gateway.client.get(path + "/", headers=gateway.headers)
     await gateway.client.get(f"/api/digilocker/{created['id']}/revoke", headers=gateway.headers)
-    assert taken == [f"GET {path}"]
+    transport = httpx.ASGITransport(app=gateway.app, root_path="/kyc")
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        under_root = await client.get("/kyc" + path, headers=gateway.headers)
+    assert under_root.status_code == 200
+    assert taken == [f"GET {path}", f"HEAD {path}", f"GET /kyc{path}"]

@@ -4,11 +4,15 @@ test on the default backend."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from digilocker_gateway.db.engine import build_engine
 from digilocker_gateway.requests.fast_status import (
     STATUS_APPLICATION_NAME,
     PostgresStatusReader,
@@ -58,6 +62,15 @@ async def test_each_backend_gets_its_own_reader(gateway: Gateway, backend: str) 
 postgres_only = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
+def terminate_without_yielding(url: str, pids: list[int]) -> None:
+    """Close the server side of the connections while this test's event loop stands still, so
+    the reader's next query meets a dead connection instead of a quietly replaced one."""
+    worker = threading.Thread(target=lambda: asyncio.run(terminate(url, pids)))
+    worker.start()
+    worker.join()
+    time.sleep(0.2)  # blocking on purpose: let the backends exit before the loop runs again
+
+
 @postgres_only
 async def test_status_survives_the_server_closing_the_readers_connections(
     gateway: Gateway, database: DatabaseUnderTest
@@ -66,10 +79,61 @@ async def test_status_survives_the_server_closing_the_readers_connections(
     assert await status_code(gateway, created["id"]) == 200
     pids = await reader_backends(database.url)
     assert pids, "the status reader's connections carry its application_name"
-    await terminate(database.url, pids)
-    for _ in range(3):
-        assert await status_code(gateway, created["id"]) == 200
+    reader = gateway.runtime.status_reader
+    assert isinstance(reader, PostgresStatusReader)
+    instance_id = gateway.headers["x-product-instance-id"]
+    terminate_without_yielding(database.url, pids)
+    found = await reader.read(request_id=created["id"], product_instance_id=instance_id)
+    assert found is not None
+    assert found.id == created["id"]
+    assert await status_code(gateway, created["id"]) == 200
     assert not set(pids) & set(await reader_backends(database.url))
+
+
+@postgres_only
+async def test_options_in_the_database_url_reach_the_reader(
+    gateway: Gateway, database: DatabaseUnderTest
+) -> None:
+    created = await gateway.create_request()
+    separator = "&" if "?" in database.url else "?"
+    url = f"{database.url}{separator}command_timeout=30&prepared_statement_cache_size=0"
+    engine = build_engine(url, schema=database.schema)
+    reader = PostgresStatusReader.for_engine(engine, schema=database.schema, max_size=2, timeout=5)
+    assert reader is not None
+    try:
+        found = await reader.read(
+            request_id=created["id"], product_instance_id=gateway.headers["x-product-instance-id"]
+        )
+        assert found is not None
+        assert found.status == "unauthenticated"
+        assert found.valid_upto.tzinfo is not None
+        # SQLAlchemy's spelling of "no statement cache" (PgBouncer in transaction mode),
+        # carried over as asyncpg's; the URL's command_timeout wins over the default.
+        assert reader._pool_kwargs["statement_cache_size"] == 0
+        assert reader._pool_kwargs["command_timeout"] == "30"
+    finally:
+        await reader.close()
+        await engine.dispose()
+
+
+@postgres_only
+@pytest.mark.usefixtures("gateway")  # a migrated schema
+async def test_waiting_for_a_reader_connection_is_bounded(database: DatabaseUnderTest) -> None:
+    engine = build_engine(database.url, schema=database.schema)
+    reader = PostgresStatusReader.for_engine(
+        engine, schema=database.schema, max_size=1, timeout=0.3
+    )
+    assert reader is not None
+    try:
+        pool = await reader._get_pool()
+        async with pool.acquire():
+            with pytest.raises(TimeoutError):
+                await reader.read(request_id="x", product_instance_id="y")
+    finally:
+        await reader.close()
+        await engine.dispose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await reader.read(request_id="x", product_instance_id="y")
 
 
 @postgres_only

@@ -157,14 +157,18 @@ _RECONNECTABLE = (
 
 class PostgresStatusReader:
     """Status reads on a small asyncpg pool beside the engine's, opened on first use, with the
-    engine's own connection settings (host, credentials, TLS, search_path)."""
+    engine's own connection settings (host, credentials, TLS, options in the URL, search_path).
+    Waiting for a free connection is bounded like the engine's pool (DLG_DATABASE_POOL_TIMEOUT_
+    SECONDS); a wait that runs out is an unexpected error, answered 500 with a traceId."""
 
     def __init__(self, connect_kwargs: dict[str, Any], *, max_size: int, timeout: float) -> None:
-        self._connect_kwargs = connect_kwargs
+        # Options the URL sets (say ?command_timeout=60) win over these defaults.
+        self._pool_kwargs = {"timeout": timeout, "command_timeout": timeout, **connect_kwargs}
         self._max_size = max_size
         self._timeout = timeout
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     def for_engine(
@@ -173,10 +177,15 @@ class PostgresStatusReader:
         if engine.dialect.driver != "asyncpg":
             return None
         _args, params = engine.dialect.create_connect_args(engine.url)
-        # Options SQLAlchemy's adapter consumes itself; asyncpg would send them to the server.
-        for option in ("prepared_statement_cache_size", "prepared_statement_name_func"):
-            params.pop(option, None)
-        connect = {**params, **postgres_connect_args(schema)}
+        connect = dict(params)
+        # SQLAlchemy's adapter consumes these itself (asyncpg would send them to the server as
+        # settings). A statement cache of 0 is how one runs behind PgBouncer in transaction
+        # mode, so it carries over as asyncpg's own option.
+        connect.pop("prepared_statement_name_func", None)
+        cache_size = connect.pop("prepared_statement_cache_size", None)
+        if cache_size is not None:
+            connect["statement_cache_size"] = int(cache_size)
+        connect.update(postgres_connect_args(schema))
         # Named, so operators can tell these connections apart in pg_stat_activity.
         connect["server_settings"] = {
             **connect.get("server_settings", {}),
@@ -184,29 +193,27 @@ class PostgresStatusReader:
         }
         return cls(connect, max_size=max_size, timeout=timeout)
 
-    @property
-    def max_size(self) -> int:
-        return self._max_size
-
     async def _get_pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._opening:
+                if self._closed:
+                    raise RuntimeError("the status reader is closed")
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        min_size=1,
-                        max_size=self._max_size,
-                        timeout=self._timeout,
-                        command_timeout=self._timeout,
-                        **self._connect_kwargs,
+                        min_size=1, max_size=self._max_size, **self._pool_kwargs
                     )
         return self._pool
 
-    async def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
+    async def _fetch(self, request_id: str, product_instance_id: str) -> Any:
         pool = await self._get_pool()
+        async with pool.acquire(timeout=self._timeout) as connection:
+            return await connection.fetchrow(_STATUS_SQL, request_id, product_instance_id)
+
+    async def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
         try:
-            found = await pool.fetchrow(_STATUS_SQL, request_id, product_instance_id)
+            found = await self._fetch(request_id, product_instance_id)
         except _RECONNECTABLE:
-            found = await pool.fetchrow(_STATUS_SQL, request_id, product_instance_id)
+            found = await self._fetch(request_id, product_instance_id)
         if found is None:
             return None
         valid_upto = found[2]
@@ -215,8 +222,10 @@ class PostgresStatusReader:
         return StatusRow(found[0], found[1], valid_upto, found[3], found[4], found[5])
 
     async def close(self) -> None:
-        if self._pool is not None:
+        async with self._opening:
+            self._closed = True
             pool, self._pool = self._pool, None
+        if pool is not None:
             await pool.close()
 
 
