@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,34 +35,33 @@ logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
 
 
-_STATUS_PATH = re.compile(r"/api/digilocker/([^/]+)/status")
-
-
 class GatewayApp(FastAPI):
     """FastAPI, with GETs (and HEADs) of the status call handed to `status_call` before
     FastAPI's own routing and middleware (see requests.endpoints.StatusCall for why).
     Everything else goes through FastAPI as usual."""
 
     status_call: ASGIApp | None = None
-    # The documented route, put in the scope as FastAPI's router would, for ASGI middleware
-    # wrapped around the app that names calls by route (metrics, error trackers).
+    # The documented route: its path decides which calls take `status_call`, and it is put in
+    # the scope as FastAPI's router would, for ASGI middleware wrapped around the app that
+    # names calls by route (metrics, error trackers).
     status_route: APIRoute | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.status_route
         if (
             self.status_call is not None
+            and route is not None
             and scope["type"] == "http"
             and scope["method"] in ("GET", "HEAD")
         ):
             if self.root_path:
                 scope["root_path"] = self.root_path
-            found = _STATUS_PATH.fullmatch(_route_path(scope))
+            found = route.path_regex.match(_route_path(scope))
             if found is not None:
                 scope["app"] = self
-                scope["path_params"] = {"request_id": found[1]}
-                if self.status_route is not None:
-                    scope["route"] = self.status_route
-                    scope["endpoint"] = self.status_route.endpoint
+                scope["path_params"] = found.groupdict()
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
                 await self.status_call(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

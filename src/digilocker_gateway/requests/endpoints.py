@@ -114,7 +114,7 @@ async def create_request(
     responses=errors(Unauthorized, RequestNotFound, InternalServerError),
 )
 async def request_status(request_id: str, runtime: RuntimeDep, instance: InstanceDep) -> Response:
-    # Documents the call; GETs are answered by `StatusCall` below (same body).
+    # Documents the call; GETs and HEADs are answered by `StatusCall` below (same body).
     return await _status_response(runtime, instance, request_id)
 
 
@@ -140,8 +140,9 @@ class StatusCall:
     Status is the call clients poll, and on a small machine FastAPI's per-call machinery
     (router, dependency solving, middleware layers) costs several times the call itself. This
     serves the same body and the same error envelope as the documented FastAPI route above,
-    which stays for /openapi.json and for other methods (405). The trace id and the 500 envelope for
-    unexpected errors come from TraceIdMiddleware, wrapped around it in app.create_app."""
+    which stays for /openapi.json, decides the path, and answers other methods (405). The
+    trace id and the 500 envelope for unexpected errors come from TraceIdMiddleware, wrapped
+    around it in app.create_app."""
 
     def __init__(self, app: Starlette) -> None:
         self._app = app
