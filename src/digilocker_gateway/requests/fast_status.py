@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from digilocker_gateway.db.engine import postgres_connect_args
@@ -58,14 +59,26 @@ async def read_status(runtime: Runtime, *, instance: ProductInstance, request_id
     return found
 
 
-_STATUS_COLUMNS = (
+# The one definition of the read; the fast readers run it as plain SQL compiled from this.
+_STATUS_QUERY = select(
     DigilockerRequest.id,
     DigilockerRequest.status,
     DigilockerRequest.valid_upto,
     DigilockerRequest.digilocker_id,
     DigilockerRequest.email,
     DigilockerRequest.phone_number,
+).where(
+    DigilockerRequest.id == bindparam("request_id"),
+    DigilockerRequest.product_instance_id == bindparam("product_instance_id"),
 )
+
+
+def _positional_sql(dialect: Dialect) -> str:
+    """_STATUS_QUERY in one dialect's SQL, taking (request_id, product_instance_id) in order."""
+    compiled = _STATUS_QUERY.compile(dialect=dialect)
+    if list(compiled.positiontup or ()) != ["request_id", "product_instance_id"]:
+        raise RuntimeError(f"unexpected parameter order {compiled.positiontup}")
+    return str(compiled)
 
 
 async def _read_autocommit(
@@ -77,10 +90,8 @@ async def _read_autocommit(
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         found = (
             await autocommit.execute(
-                select(*_STATUS_COLUMNS).where(
-                    DigilockerRequest.id == request_id,
-                    DigilockerRequest.product_instance_id == product_instance_id,
-                )
+                _STATUS_QUERY,
+                {"request_id": request_id, "product_instance_id": product_instance_id},
             )
         ).first()
     if found is None:
@@ -91,6 +102,9 @@ async def _read_autocommit(
 def _utc(text: str) -> datetime:
     # SQLAlchemy stores UTC as naive "YYYY-MM-DD HH:MM:SS.ffffff" in SQLite (db/base.py).
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+_SQLITE_STATUS_SQL = _positional_sql(sqlite.dialect(paramstyle="qmark"))
 
 
 class SqliteStatusReader:
@@ -119,11 +133,7 @@ class SqliteStatusReader:
     async def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
         found = (
             self._connect()
-            .execute(
-                "SELECT id, status, valid_upto, digilocker_id, email, phone_number "
-                "FROM digilocker_requests WHERE id = ? AND product_instance_id = ?",
-                (request_id, product_instance_id),
-            )
+            .execute(_SQLITE_STATUS_SQL, (request_id, product_instance_id))
             .fetchone()
         )
         if found is None:
@@ -137,10 +147,6 @@ class SqliteStatusReader:
 
 
 STATUS_APPLICATION_NAME = "digilocker-gateway status"
-_STATUS_SQL = (
-    "SELECT id, status, valid_upto, digilocker_id, email, phone_number "
-    "FROM digilocker_requests WHERE id = $1 AND product_instance_id = $2"
-)
 # A connection the server or a proxy closed (restart, failover, idle timeout): the read is
 # retried once on a fresh connection, as the engine's pre-ping would have done. A connection
 # whose close arrives mid-query fails with InternalClientError ("another operation is in
@@ -161,7 +167,10 @@ class PostgresStatusReader:
     Waiting for a free connection is bounded like the engine's pool (DLG_DATABASE_POOL_TIMEOUT_
     SECONDS); a wait that runs out is an unexpected error, answered 500 with a traceId."""
 
-    def __init__(self, connect_kwargs: dict[str, Any], *, max_size: int, timeout: float) -> None:
+    def __init__(
+        self, connect_kwargs: dict[str, Any], *, sql: str, max_size: int, timeout: float
+    ) -> None:
+        self._sql = sql
         # Options the URL sets (say ?command_timeout=60) win over these defaults.
         self._pool_kwargs = {"timeout": timeout, "command_timeout": timeout, **connect_kwargs}
         self._max_size = max_size
@@ -191,7 +200,7 @@ class PostgresStatusReader:
             **connect.get("server_settings", {}),
             "application_name": STATUS_APPLICATION_NAME,
         }
-        return cls(connect, max_size=max_size, timeout=timeout)
+        return cls(connect, sql=_positional_sql(engine.dialect), max_size=max_size, timeout=timeout)
 
     async def _get_pool(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -207,7 +216,7 @@ class PostgresStatusReader:
     async def _fetch(self, request_id: str, product_instance_id: str) -> Any:
         pool = await self._get_pool()
         async with pool.acquire(timeout=self._timeout) as connection:
-            return await connection.fetchrow(_STATUS_SQL, request_id, product_instance_id)
+            return await connection.fetchrow(self._sql, request_id, product_instance_id)
 
     async def read(self, *, request_id: str, product_instance_id: str) -> StatusRow | None:
         try:
