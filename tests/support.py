@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from fastapi import FastAPI
 
-from digilocker_gateway.app import GatewayApp, create_app
+from digilocker_gateway.app import create_app
 from digilocker_gateway.config import Settings
 from digilocker_gateway.kit.clock import ManualClock
 from digilocker_gateway.runtime import Runtime
@@ -30,7 +31,7 @@ class DatabaseUnderTest:
 
 @dataclass
 class Gateway:
-    app: GatewayApp
+    app: FastAPI
     client: httpx.AsyncClient
     runtime: Runtime
     clock: ManualClock

@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import text
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from digilocker_gateway import __version__
 from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
@@ -35,54 +34,13 @@ logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
 
 
-class GatewayApp(FastAPI):
-    """FastAPI, with GETs (and HEADs) of the status call handed to `status_call` before
-    FastAPI's own routing and middleware (see requests.endpoints.StatusCall for why).
-    Everything else goes through FastAPI as usual."""
-
-    status_call: ASGIApp | None = None
-    # The documented route: its path decides which calls take `status_call`, and it is put in
-    # the scope as FastAPI's router would, for ASGI middleware wrapped around the app that
-    # names calls by route (metrics, error trackers).
-    status_route: APIRoute | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.status_route
-        if (
-            self.status_call is not None
-            and route is not None
-            and scope["type"] == "http"
-            and scope["method"] in ("GET", "HEAD")
-        ):
-            if self.root_path:
-                scope["root_path"] = self.root_path
-            found = route.path_regex.match(_route_path(scope))
-            if found is not None:
-                scope["app"] = self
-                scope["path_params"] = found.groupdict()
-                scope["route"] = route
-                scope["endpoint"] = route.endpoint
-                await self.status_call(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path the app routes on: without the root path a proxy or --root-path put in front."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root + "/"):
-        return path[len(root) :]
-    return path
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     upstream_transport: httpx.AsyncBaseTransport | None = None,
     simulator: ASGIApp | None = None,
-) -> GatewayApp:
+) -> FastAPI:
     """The gateway. `upstream_transport` replaces the network for DigiLocker calls (tests);
     `simulator` is the simulator app to mount when running on the embedded default."""
     settings = settings or Settings()
@@ -115,7 +73,7 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await close_runtime(runtime)
 
-    app = GatewayApp(
+    app = FastAPI(
         title="DigiLocker gateway",
         version=__version__,
         summary="A self-hosted, Setu-compatible DigiLocker API",
@@ -158,12 +116,6 @@ def create_app(
             simulator = build_embedded_simulator(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
     app.add_middleware(TraceIdMiddleware)
-    app.status_call = TraceIdMiddleware(request_endpoints.StatusCall(app))
-    app.status_route = next(
-        route
-        for route in request_endpoints.router.routes
-        if isinstance(route, APIRoute) and route.endpoint is request_endpoints.request_status
-    )
     return app
 
 

@@ -24,7 +24,6 @@ from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredenti
 
 if TYPE_CHECKING:
     from digilocker_gateway.documents.catalogue import CatalogueCache
-    from digilocker_gateway.requests.fast_status import StatusReader
 
 
 @dataclass(slots=True)
@@ -42,7 +41,6 @@ class Runtime:
     worker_id: str = field(default="worker")
     tenants: TenantCache = field(default_factory=TenantCache)
     grant_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    status_reader: StatusReader | None = None
     # Lazily built, per-runtime values (for example the trusted Aadhaar signers).
     extras: dict[str, object] = field(default_factory=dict)
 

@@ -14,7 +14,6 @@ from digilocker_gateway.db.migrate import upgrade_to_head
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.secrets import SecretHasher
-from digilocker_gateway.requests.fast_status import build_status_reader
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobStore, LocalBlobStore
 from digilocker_gateway.storage.encryption import KeyringTextCipher
@@ -23,8 +22,6 @@ from digilocker_gateway.storage.keys import Keyring
 logger = logging.getLogger("digilocker_gateway")
 
 DEV_KEY_FILE = "dev-encryption.key"
-# Connections of the status reader's own pool, on PostgreSQL (docs/deployment.md, Sizing).
-STATUS_POOL_SIZE = 4
 
 
 def load_keyring(settings: Settings) -> Keyring:
@@ -118,20 +115,11 @@ async def build_runtime(
         http=http,
         catalogue=catalogue or CatalogueCache(),
         worker_id=worker_id,
-        status_reader=build_status_reader(
-            engine,
-            settings.effective_database_url,
-            schema=settings.database_schema,
-            max_size=STATUS_POOL_SIZE,
-            timeout=settings.database_pool_timeout_seconds,
-        ),
     )
 
 
 async def close_runtime(runtime: Runtime) -> None:
     await runtime.http.aclose()
-    if runtime.status_reader is not None:
-        await runtime.status_reader.close()
     close_blobs = getattr(runtime.blobs, "aclose", None)
     if close_blobs is not None:
         await close_blobs()

@@ -6,10 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from digilocker_gateway.requests import endpoints
+from digilocker_gateway.requests import service
 from tests.requests.test_create import assert_envelope
 from tests.support import BASE_URL, Gateway, walk_journey
 
@@ -63,28 +62,19 @@ async def test_unknown_or_malformed_id_returns_404(gateway: Gateway, request_id:
     assert_envelope(response, 404, "request_not_found")
 
 
-# GETs of the status path are answered by StatusCall ahead of FastAPI's routing; the FastAPI
-# route documents the call and answers the rest. These hold the two to the same contract.
-
-
-def documented_route_client(gateway: Gateway) -> httpx.AsyncClient:
-    """A client that reaches the app through FastAPI's own routing, skipping the fast path."""
-    app = gateway.app
-
-    async def through_fastapi(scope: Scope, receive: Receive, send: Send) -> None:
-        await FastAPI.__call__(app, scope, receive, send)
-
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=through_fastapi), base_url=BASE_URL)
-
-
-def without_trace(body: dict[str, Any]) -> dict[str, Any]:
-    if "error" in body:
-        return {"error": {k: v for k, v in body["error"].items() if k != "traceId"}}
-    return {k: v for k, v in body.items() if k != "traceId"}
-
-
-@pytest.mark.parametrize("case", ["own", "unknown", "no_credentials", "wrong_secret", "expired"])
-async def test_fast_path_answers_as_the_documented_route(gateway: Gateway, case: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("own", 200, None),
+        ("unknown", 404, "request_not_found"),
+        ("no_credentials", 401, "vault_secret_error"),
+        ("wrong_secret", 401, "invalid_credentials"),
+        ("expired", 404, "request_not_found"),
+    ],
+)
+async def test_status_answers_carry_the_trace_id_of_the_call(
+    gateway: Gateway, case: str, status: int, code: str | None
+) -> None:
     created = await gateway.create_request()
     request_id = "00000000-0000-4000-8000-000000000000" if case == "unknown" else created["id"]
     headers = {
@@ -93,32 +83,24 @@ async def test_fast_path_answers_as_the_documented_route(gateway: Gateway, case:
     }.get(case, gateway.headers)
     if case == "expired":
         gateway.clock.advance(gateway.runtime.settings.request_lifetime_seconds + 1)
-    path = f"/api/digilocker/{request_id}/status"
-    fast = await gateway.client.get(path, headers=headers)
-    async with documented_route_client(gateway) as client:
-        documented = await client.get(path, headers=headers)
-    assert fast.status_code == documented.status_code
-    assert without_trace(fast.json()) == without_trace(documented.json())
-    assert fast.headers["content-type"] == documented.headers["content-type"]
-    assert (
-        fast.json().get("traceId", fast.json().get("error", {}).get("traceId"))
-        == (fast.headers["x-trace-id"])
-    )
-    expected = {"own": 200, "unknown": 404, "no_credentials": 401, "wrong_secret": 401}
-    assert fast.status_code == expected.get(case, 404)
+    response = await gateway.client.get(f"/api/digilocker/{request_id}/status", headers=headers)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    trace_id = body["traceId"] if code is None else body["error"]["traceId"]
+    assert trace_id == response.headers["x-trace-id"]
+    if code is not None:
+        assert_envelope(response, status, code)
 
 
-async def test_status_after_authentication_shows_user_details_on_both_paths(
-    gateway: Gateway,
-) -> None:
+async def test_status_after_authentication_shows_user_details(gateway: Gateway) -> None:
     journey = await walk_journey(gateway)
     path = f"/api/digilocker/{journey.request_id}/status"
-    fast = (await gateway.client.get(path, headers=gateway.headers)).json()
-    async with documented_route_client(gateway) as client:
-        documented = (await client.get(path, headers=gateway.headers)).json()
-    assert fast["status"] == "authenticated"
-    assert set(fast["digilockerUserDetails"]) == {"digilockerId", "email", "phoneNumber"}
-    assert without_trace(fast) == without_trace(documented)
+    body = (await gateway.client.get(path, headers=gateway.headers)).json()
+    assert body["status"] == "authenticated"
+    details = body["digilockerUserDetails"]
+    assert set(details) == {"digilockerId", "email", "phoneNumber"}
+    assert details["digilockerId"]
 
 
 async def test_head_answers_like_get_and_other_methods_get_405(gateway: Gateway) -> None:
@@ -180,7 +162,7 @@ async def test_unexpected_error_in_status_is_a_500_envelope_without_details(
     async def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret-token-value")
 
-    monkeypatch.setattr(endpoints, "read_status", broken)
+    monkeypatch.setattr(service, "get_request", broken)
     response = await gateway.client.get(
         f"/api/digilocker/{created['id']}/status", headers=gateway.headers
     )
@@ -188,30 +170,3 @@ async def test_unexpected_error_in_status_is_a_500_envelope_without_details(
     assert "secret-token-value" not in response.text
     assert "secret-token-value" not in caplog.text
     assert "RuntimeError" in caplog.text
-
-
-async def test_only_gets_and_heads_of_the_status_path_take_the_fast_path(
-    gateway: Gateway,
-) -> None:
-    created = await gateway.create_request()
-    fast_path = gateway.app.status_call
-    assert fast_path is not None
-    taken: list[str] = []
-
-    async def counting(scope: Scope, receive: Receive, send: Send) -> None:
-        taken.append(f"{scope['method']} {scope['path']}")
-        assert fast_path is not None
-        await fast_path(scope, receive, send)
-
-    gateway.app.status_call = counting
-    path = f"/api/digilocker/{created['id']}/status"
-    assert (await gateway.client.get(path, headers=gateway.headers)).status_code == 200
-    assert (await gateway.client.head(path, headers=gateway.headers)).status_code == 200
-    await gateway.client.post(path, headers=gateway.headers)
-    await gateway.client.get(path + "/", headers=gateway.headers)
-    await gateway.client.get(f"/api/digilocker/{created['id']}/revoke", headers=gateway.headers)
-    transport = httpx.ASGITransport(app=gateway.app, root_path="/kyc")
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        under_root = await client.get("/kyc" + path, headers=gateway.headers)
-    assert under_root.status_code == 200
-    assert taken == [f"GET {path}", f"HEAD {path}", f"GET /kyc{path}"]

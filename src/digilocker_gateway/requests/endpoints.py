@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.applications import Starlette
-from starlette.datastructures import Headers
-from starlette.types import Receive, Scope, Send
+from fastapi.responses import RedirectResponse, Response
 
 from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH
 from digilocker_gateway.db.models import DigilockerRequest as RequestRow
-from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.errors import (
     GatewayError,
     InternalServerError,
@@ -26,9 +22,8 @@ from digilocker_gateway.errors import (
     UserNotAuthenticated,
 )
 from digilocker_gateway.kit.timefmt import to_ist_iso
-from digilocker_gateway.kit.web import current_trace_id, gateway_error_response, read_json_body
+from digilocker_gateway.kit.web import current_trace_id, read_json_body
 from digilocker_gateway.requests import journey, service, tokens
-from digilocker_gateway.requests.fast_status import read_status
 from digilocker_gateway.requests.pages import message_page
 from digilocker_gateway.requests.schemas import (
     DigilockerRequest,
@@ -38,11 +33,7 @@ from digilocker_gateway.requests.schemas import (
     RevokeResult,
 )
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.tenants.deps import (
-    InstanceDep,
-    RuntimeDep,
-    instance_for_headers,
-)
+from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 browser_router = APIRouter(include_in_schema=False)
@@ -113,49 +104,23 @@ async def create_request(
     summary="Get DigiLocker request status",
     responses=errors(Unauthorized, RequestNotFound, InternalServerError),
 )
-async def request_status(request_id: str, runtime: RuntimeDep, instance: InstanceDep) -> Response:
-    # Documents the call; GETs and HEADs are answered by `StatusCall` below (same body).
-    return await _status_response(runtime, instance, request_id)
-
-
-async def _status_response(
-    runtime: Runtime, instance: ProductInstance, request_id: str
-) -> JSONResponse:
-    row = await read_status(runtime, instance=instance, request_id=request_id)
-    return JSONResponse(
-        {
-            "id": row.id,
-            "status": row.status,
-            "url": journey_url(runtime, row.id),
-            "validUpto": to_ist_iso(row.valid_upto),
-            "digilockerUserDetails": service.user_details(row),
-            "traceId": current_trace_id(),
-        }
-    )
-
-
-class StatusCall:
-    """The status call as a bare ASGI app, answered by `GatewayApp` before FastAPI's routing.
-
-    Status is the call clients poll, and on a small machine FastAPI's per-call machinery
-    (router, dependency solving, middleware layers) costs several times the call itself. This
-    serves the same body and the same error envelope as the documented FastAPI route above,
-    which stays for /openapi.json, decides the path, and answers other methods (405). The
-    trace id and the 500 envelope for unexpected errors come from TraceIdMiddleware, wrapped
-    around it in app.create_app."""
-
-    def __init__(self, app: Starlette) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = scope["path_params"]["request_id"]
-        try:
-            runtime = self._app.state.runtime
-            instance = await instance_for_headers(runtime, Headers(scope=scope))
-            response: Response = await _status_response(runtime, instance, request_id)
-        except GatewayError as error:
-            response = gateway_error_response(error)
-        await response(scope, receive, send)
+# HEAD answers like GET, for monitoring probes; Setu documents only GET.
+@router.head("/{request_id}/status", include_in_schema=False)
+async def request_status(
+    request_id: str, runtime: RuntimeDep, instance: InstanceDep
+) -> DigilockerRequestStatus:
+    async with runtime.transaction() as session:
+        row = await service.get_request(
+            session, instance=instance, request_id=request_id, now=runtime.clock.now()
+        )
+        return DigilockerRequestStatus(
+            id=row.id,
+            status=row.status,
+            url=journey_url(runtime, row.id),
+            validUpto=to_ist_iso(row.valid_upto),
+            digilockerUserDetails=service.user_details(row),
+            traceId=current_trace_id(),
+        )
 
 
 @router.get(
