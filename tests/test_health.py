@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.pool import QueuePool
 
 from digilocker_gateway.config import Settings
-from digilocker_gateway.db.engine import build_engine, build_sessionmaker
+from digilocker_gateway.db.engine import build_sessionmaker, engine_for
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
 from digilocker_gateway.storage.blobs import LocalBlobStore
 from tests.support import Gateway
@@ -36,8 +36,13 @@ async def test_unreachable_database_makes_readyz_503_while_healthz_stays_200(
 ) -> None:
     runtime = gateway.runtime
     original = runtime.sessions
-    unreachable = build_engine(
-        f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/gone", pool_timeout=1
+    unreachable = engine_for(
+        runtime.settings.model_copy(
+            update={
+                "database_url": f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/gone",
+                "database_pool_timeout_seconds": 1,
+            }
+        )
     )
     # A load balancer must stop sending calls to a process that cannot reach the database, but
     # an orchestrator must not restart it for that: the database, not the process, is broken.
@@ -86,7 +91,7 @@ async def test_pool_and_upstream_settings_reach_the_engine_and_http_client(
         upstream_connect_timeout_seconds=1.5,
         upstream_read_timeout_seconds=12.0,
     )
-    runtime = await build_runtime(settings, migrate=False)
+    runtime = await build_runtime(settings, check_schema=False)
     try:
         pool = runtime.engine.pool
         assert isinstance(pool, QueuePool)

@@ -27,6 +27,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from digilocker_gateway.config import Settings
+from digilocker_gateway.db.engine import engine_for
 from digilocker_gateway.simulator.driver import run_journey
 from tests.conftest import POSTGRES_URL_ENV, postgres_url
 from tests.support import query_of
@@ -313,9 +315,7 @@ async def test_processes_started_together_refresh_the_catalogue_exactly_once(
         await _wait_for_catalogue(client, cluster)
     refreshes = {g.name: g.log_text().count("catalogue refreshed:") for g in cluster.gateways}
     assert sum(refreshes.values()) == 1, refreshes
-    engine = create_async_engine(
-        cluster.database_url, connect_args={"server_settings": {"search_path": cluster.schema}}
-    )
+    engine = engine_for(Settings(database_url=cluster.database_url, database_schema=cluster.schema))
     try:
         async with engine.connect() as connection:
             leases = (

@@ -111,15 +111,16 @@ _register_simulator()
 
 @main.command()
 def migrate() -> None:
-    """Apply database migrations (DLG_DATABASE_URL; default SQLite under ./var)."""
-    from digilocker_gateway.db.engine import build_engine
+    """Apply database migrations (DLG_DATABASE_URL and DLG_DATABASE_SCHEMA; default SQLite
+    under ./var)."""
+    from digilocker_gateway.db.engine import engine_for
     from digilocker_gateway.db.migrate import upgrade_to_head
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     async def go() -> None:
-        engine = build_engine(settings.effective_database_url)
+        engine = engine_for(settings)
         try:
             await upgrade_to_head(engine)
         finally:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = 20
     database_pool_timeout_seconds: float = 10.0
+    # Off: a process refuses to start on a schema that is not at the latest migration, and
+    # `digilocker-gateway migrate` is run once per deploy instead (docs/deployment.md).
+    migrate_on_start: bool = True
     public_base_url: str | None = Field(
         default=None, description="The URL users reach the gateway at; default http://host:port"
     )

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 import httpx
 
 from digilocker_gateway.config import SIMULATOR_MOUNT, Settings
-from digilocker_gateway.db.engine import build_engine, build_sessionmaker
-from digilocker_gateway.db.migrate import upgrade_to_head
+from digilocker_gateway.db.engine import build_sessionmaker, engine_for
+from digilocker_gateway.db.migrate import ensure_schema
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.secrets import SecretHasher
@@ -83,17 +83,16 @@ async def build_runtime(
     transport: httpx.AsyncBaseTransport | None = None,
     catalogue: CatalogueCache | None = None,
     worker_id: str = "worker",
-    migrate: bool = True,
+    check_schema: bool = True,
 ) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = build_engine(
-        settings.effective_database_url,
-        pool_size=settings.database_pool_size,
-        pool_timeout=settings.database_pool_timeout_seconds,
-        schema=settings.database_schema,
-    )
-    if migrate:
-        await upgrade_to_head(engine)
+    engine = engine_for(settings)
+    if check_schema:  # off only where the database is already known to be at head (tests)
+        try:
+            await ensure_schema(engine, migrate=settings.migrate_on_start)
+        except BaseException:
+            await engine.dispose()
+            raise
     keyring = load_keyring(settings)
     http = httpx.AsyncClient(
         transport=transport,

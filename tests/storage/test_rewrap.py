@@ -52,7 +52,7 @@ async def _runtime(database: DatabaseUnderTest, data_dir: Path, keys: str, activ
     settings = gateway_settings(
         database, data_dir, encryption_keys=keys, encryption_active_key_id=active
     )
-    return await build_runtime(settings, migrate=False)
+    return await build_runtime(settings, check_schema=False)
 
 
 async def _old_key_world(database: DatabaseUnderTest, data_dir: Path) -> tuple[str, str]:

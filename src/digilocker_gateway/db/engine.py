@@ -1,8 +1,10 @@
-"""Engine and session factory, built from Settings in the app's lifespan (never module-global)."""
+"""The one engine and session factory, built from `Settings` by `engine_for` — for `serve`,
+every CLI command and the tests alike — in the app's lifespan or a command's runtime (never
+module-global)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -12,6 +14,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+if TYPE_CHECKING:
+    from digilocker_gateway.config import Settings
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine `settings` describe: URL, PostgreSQL schema, pool size and timeout."""
+    return build_engine(
+        settings.effective_database_url,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        schema=settings.database_schema,
+    )
 
 
 def build_engine(
