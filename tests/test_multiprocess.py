@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 PARTNER_ID = "MPTEST0001"
 # Not the simulator's dev secret: the gateways run with DLG_ENVIRONMENT=production, which
-# refuses it (config.py check_for_production).
+# refuses it (config.py, Settings._refuse_dev_placeholders_in_production).
 PARTNER_SECRET = "multiprocess-test-partner-secret"
 REDIRECT_URL = "https://app.example.com/kyc/done?sessionId=MP"
 GATEWAY_COUNT = 3

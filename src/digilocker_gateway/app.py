@@ -44,7 +44,6 @@ def create_app(
     """The gateway. `upstream_transport` replaces the network for DigiLocker calls (tests);
     `simulator` is the simulator app to mount when running on the embedded default."""
     settings = settings or Settings()
-    settings.check_for_production()
     clock = clock or SystemClock()
 
     @asynccontextmanager

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from pydantic import ValidationError
 
 from digilocker_gateway import __version__
 from digilocker_gateway.config import Settings
@@ -27,8 +28,16 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
 
 
 def _settings(**overrides: object) -> Settings:
+    """Settings from the environment and the command's options; refused settings (a dev
+    placeholder in production, an incomplete S3 setup) end the command with their reasons."""
     values = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**values)  # type: ignore[arg-type]
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        reasons = "; ".join(
+            str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
+        )
+        raise click.ClickException(f"settings refused: {reasons}") from None
 
 
 @click.group()

@@ -1,7 +1,8 @@
 """The gateway's one `Settings` object (environment prefix `DLG_`).
 
 Defaults are the embedded dev setup: SQLite and files under `./var`, the simulator mounted at
-`/simulator` as the upstream. Production refuses the dev placeholders (see `check_for_production`).
+`/simulator` as the upstream. Production settings that keep a dev placeholder cannot be built
+at all (`_refuse_dev_placeholders_in_production`), so no command can run with them.
 """
 
 from __future__ import annotations
@@ -180,10 +181,12 @@ class Settings(BaseSettings):
         root = base[: -len("/public")] if base.endswith("/public") else base
         return f"{root}/_sim/signer.pem"
 
-    def check_for_production(self) -> None:
-        """Refuse dev placeholders where real users' data flows."""
+    @model_validator(mode="after")
+    def _refuse_dev_placeholders_in_production(self) -> Settings:
+        """Refuse dev placeholders where real users' data flows: checked whenever settings are
+        built, so `serve` and every CLI command alike refuse them."""
         if self.environment != "production":
-            return
+            return self
         problems: list[str] = []
         if self.encryption_keys is None:
             problems.append("DLG_ENCRYPTION_KEYS must be set (no generated dev key in production)")
@@ -197,3 +200,4 @@ class Settings(BaseSettings):
             problems.append("DLG_DIGILOCKER_CLIENT_SECRET is the simulator's dev secret")
         if problems:
             raise ValueError("production settings refused: " + "; ".join(problems))
+        return self

@@ -29,8 +29,6 @@ def load_keyring(settings: Settings) -> Keyring:
         return Keyring.parse(
             settings.encryption_keys.get_secret_value(), settings.encryption_active_key_id
         )
-    if settings.environment == "production":
-        raise ValueError("DLG_ENCRYPTION_KEYS must be set in production")
     keyring, created = Keyring.generate_dev(settings.data_dir / DEV_KEY_FILE)
     if created:
         logger.warning(
@@ -44,8 +42,7 @@ def build_blob_store(settings: Settings, keyring: Keyring) -> BlobStore:
     """The blob store the settings choose: local disk, or an S3-compatible bucket."""
     if settings.blob_store == "local":
         return LocalBlobStore(settings.data_dir / "files", keyring)
-    if not settings.s3_bucket:
-        raise ValueError("DLG_S3_BUCKET must be set when DLG_BLOB_STORE is 's3'")
+    assert settings.s3_bucket, "Settings refuse an S3 store without a bucket"
     # Imported here so the embedded default never loads boto3.
     from digilocker_gateway.storage.s3 import S3BlobStore, create_s3_client
 
