@@ -28,7 +28,6 @@ from digilocker_gateway.kit.web import TraceIdMiddleware, install_error_handlers
 from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
-from digilocker_gateway.upstream.in_process import InProcessTransport
 
 logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
@@ -50,11 +49,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         transport = upstream_transport
         if transport is None and settings.uses_embedded_simulator:
-            # Server-to-server calls to the embedded simulator stay in process: the same app
-            # instance the browser reaches at /simulator, so both see the same state.
-            transport = InProcessTransport(
-                httpx.ASGITransport(app=app), seconds=settings.upstream_read_timeout_seconds
-            )
+            from digilocker_gateway.simulator.embedded import transport_through
+
+            transport = transport_through(app, settings)
         runtime = await build_runtime(
             settings,
             clock=clock,
@@ -112,7 +109,10 @@ def create_app(
 
     if settings.uses_embedded_simulator:
         if simulator is None:
-            simulator = build_embedded_simulator(settings, clock=clock)
+            # Imported here: a gateway in front of real DigiLocker never loads the simulator.
+            from digilocker_gateway.simulator.embedded import simulator_for
+
+            simulator = simulator_for(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
     app.add_middleware(TraceIdMiddleware)
     return app
@@ -168,19 +168,3 @@ def install_openapi(app: FastAPI) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def build_embedded_simulator(settings: Settings, clock: Clock | None = None) -> ASGIApp:
-    from digilocker_gateway.simulator.app import create_simulator_app
-    from digilocker_gateway.simulator.settings import SimulatorSettings, parse_app_spec
-
-    secret = settings.digilocker_client_secret.get_secret_value()
-    base = f"{settings.digilocker_client_id}:{secret}:"
-    apps = [parse_app_spec(base + settings.callback_url)]
-    sim_settings = SimulatorSettings(
-        apps=apps,
-        pki_dir=settings.data_dir / "simulator-pki",
-        meta_hash_fields=list(settings.digilocker_meta_hash_fields),
-        meta_hash_encoding=settings.digilocker_meta_hash_encoding,
-    )
-    return create_simulator_app(sim_settings, clock=clock)

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from digilocker_gateway.config import SIMULATOR_MOUNT, Settings
+from digilocker_gateway.config import Settings
 from digilocker_gateway.db.engine import build_sessionmaker, engine_for
 from digilocker_gateway.db.migrate import ensure_schema
 from digilocker_gateway.documents.catalogue import CatalogueCache
@@ -130,13 +130,9 @@ async def standalone_runtime(
     `catalogue refresh` works without a running gateway."""
     transport: httpx.AsyncBaseTransport | None = None
     if with_upstream and settings.uses_embedded_simulator:
-        from starlette.applications import Starlette
-        from starlette.routing import Mount
+        from digilocker_gateway.simulator.embedded import standalone_transport
 
-        from digilocker_gateway.app import build_embedded_simulator
-
-        host = Starlette(routes=[Mount(SIMULATOR_MOUNT, app=build_embedded_simulator(settings))])
-        transport = httpx.ASGITransport(app=host)
+        transport = standalone_transport(settings)
     runtime = await build_runtime(settings, transport=transport)
     try:
         yield runtime
