@@ -72,7 +72,7 @@ async def add_client(runtime: Runtime, **overrides: Any) -> dict[str, str]:
     }
     async with runtime.transaction() as session:
         created = await create_client(
-            session, hasher=runtime.hasher, cipher=runtime.cipher, clock=runtime.clock, **values
+            session, hasher=runtime.hasher, sealed=runtime.sealed, clock=runtime.clock, **values
         )
     return created.as_headers()
 

@@ -177,7 +177,7 @@ def create_client_command(
             created = await create_client(
                 session,
                 hasher=runtime.hasher,
-                cipher=runtime.cipher,
+                sealed=runtime.sealed,
                 clock=runtime.clock,
                 name=name,
                 digilocker_client_id=digilocker_client_id or settings.digilocker_client_id,

@@ -34,7 +34,7 @@ async def ensure_dev_client(settings: Settings) -> dict[str, str]:
             created = await create_client(
                 session,
                 hasher=runtime.hasher,
-                cipher=runtime.cipher,
+                sealed=runtime.sealed,
                 clock=runtime.clock,
                 name="dev",
                 digilocker_client_id=settings.digilocker_client_id,

@@ -11,15 +11,16 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from digilocker_gateway.aadhaar.signers import AadhaarSigners
 from digilocker_gateway.config import Settings
 from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.kit.locks import KeyedLocks
-from digilocker_gateway.kit.secrets import SecretHasher, TextCipher
+from digilocker_gateway.kit.secrets import SecretHasher
 from digilocker_gateway.storage.blobs import BlobStore
 from digilocker_gateway.storage.keys import Keyring
+from digilocker_gateway.storage.sealed import PARTNER_SECRET, SealedValues
 from digilocker_gateway.tenants.cache import TenantCache
-from digilocker_gateway.tenants.service import partner_secret_context
 from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
 
 if TYPE_CHECKING:
@@ -34,15 +35,14 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     keyring: Keyring
     hasher: SecretHasher
-    cipher: TextCipher
+    sealed: SealedValues
     blobs: BlobStore
     http: httpx.AsyncClient
+    aadhaar_signers: AadhaarSigners
     catalogue: CatalogueCache
     worker_id: str = field(default="worker")
     tenants: TenantCache = field(default_factory=TenantCache)
     grant_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    # Lazily built, per-runtime values (for example the trusted Aadhaar signers).
-    extras: dict[str, object] = field(default_factory=dict)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -57,9 +57,8 @@ class Runtime:
             client_secret = settings.digilocker_client_secret.get_secret_value()
         else:
             client_id = instance.digilocker_client_id
-            client_secret = self.cipher.decrypt(
-                instance.digilocker_client_secret_enc,
-                context=partner_secret_context(instance.id),
+            client_secret = self.sealed.open(
+                PARTNER_SECRET, instance.id, instance.digilocker_client_secret_enc
             )
         return PartnerCredentials(
             base_url=settings.effective_digilocker_base_url,

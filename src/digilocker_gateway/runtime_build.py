@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from digilocker_gateway.aadhaar.signers import AadhaarSigners
 from digilocker_gateway.config import Settings
 from digilocker_gateway.db.engine import build_sessionmaker, engine_for
 from digilocker_gateway.db.migrate import ensure_schema
@@ -16,8 +17,8 @@ from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.secrets import SecretHasher
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobStore, LocalBlobStore
-from digilocker_gateway.storage.encryption import KeyringTextCipher
 from digilocker_gateway.storage.keys import Keyring
+from digilocker_gateway.storage.sealed import SealedValues
 
 logger = logging.getLogger("digilocker_gateway")
 
@@ -106,9 +107,10 @@ async def build_runtime(
         sessions=build_sessionmaker(engine),
         keyring=keyring,
         hasher=secret_hasher(keyring),
-        cipher=KeyringTextCipher(keyring),
+        sealed=SealedValues(keyring),
         blobs=build_blob_store(settings, keyring),
         http=http,
+        aadhaar_signers=AadhaarSigners(settings, http),
         catalogue=catalogue or CatalogueCache(),
         worker_id=worker_id,
     )

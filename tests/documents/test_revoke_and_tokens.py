@@ -7,7 +7,7 @@ import base64
 
 from digilocker_gateway.config import DEV_PARTNER_CLIENT_ID, DEV_PARTNER_CLIENT_SECRET
 from digilocker_gateway.db.models import DigilockerRequest
-from digilocker_gateway.requests.service import token_context
+from digilocker_gateway.storage.sealed import ACCESS_TOKEN, REFRESH_TOKEN
 from tests.documents.test_fetch import authenticated, fetch, fetch_body, pick
 from tests.requests.test_create import assert_envelope
 from tests.support import Gateway
@@ -77,7 +77,8 @@ async def stored_token(gateway: Gateway, request_id: str, field: str) -> str:
         assert row is not None
         encrypted = getattr(row, f"{field}_enc")
         assert encrypted is not None
-        return gateway.runtime.cipher.decrypt(encrypted, context=token_context(request_id, field))
+        sealed_field = {"access_token": ACCESS_TOKEN, "refresh_token": REFRESH_TOKEN}[field]
+        return gateway.runtime.sealed.open(sealed_field, request_id, encrypted)
 
 
 async def test_tokens_are_stored_encrypted(catalogued_gateway: Gateway) -> None:

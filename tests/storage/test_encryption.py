@@ -13,7 +13,6 @@ import pytest
 from digilocker_gateway.storage.encryption import (
     DEFAULT_CHUNK_SIZE,
     DecryptionError,
-    KeyringTextCipher,
     UnknownEncryptionKey,
     decrypt_stream,
     decrypt_text,
@@ -169,15 +168,6 @@ def test_rewrap_text_moves_value_to_active_key() -> None:
     assert text_key_id(token) == "old"
     assert text_key_id(rewrapped) == "new"
     assert decrypt_text(keyring("new"), rewrapped, associated_data=AD) == "value"
-
-
-def test_keyring_text_cipher_binds_context() -> None:
-    cipher = KeyringTextCipher(keyring("k1"))
-    sealed = cipher.encrypt("partner-secret", context="instance-1")
-
-    assert cipher.decrypt(sealed, context="instance-1") == "partner-secret"
-    with pytest.raises(DecryptionError):
-        cipher.decrypt(sealed, context="instance-2")
 
 
 # --- streams --------------------------------------------------------------------------------

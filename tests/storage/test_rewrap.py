@@ -15,11 +15,17 @@ from sqlalchemy import select, update
 from digilocker_gateway.cli import main
 from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
 from digilocker_gateway.documents.files import blob_key_for, record_file
-from digilocker_gateway.requests.service import token_context
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
 from digilocker_gateway.storage.encryption import text_key_id
 from digilocker_gateway.storage.rewrap import rewrap_all
+from digilocker_gateway.storage.sealed import (
+    ACCESS_TOKEN,
+    PARTNER_SECRET,
+    PKCE_VERIFIER,
+    REFRESH_TOKEN,
+    SealedField,
+)
 from tests.support import DatabaseUnderTest, gateway_settings, running_gateway, walk_journey
 
 OLD = f"old:{base64.b64encode(b'o' * 32).decode()}"
@@ -31,20 +37,19 @@ async def _chunks(data: bytes) -> Any:
     yield data
 
 
-async def _stored_values(runtime: Runtime) -> list[tuple[str, str, str]]:
-    """(context, column, ciphertext) of every encrypted column in the database."""
-    found: list[tuple[str, str, str]] = []
+async def _stored_values(runtime: Runtime) -> list[tuple[SealedField, str, str]]:
+    """(field, row id, ciphertext) of every encrypted column in the database."""
+    found: list[tuple[SealedField, str, str]] = []
     async with runtime.sessions() as session:
         requests = (await session.execute(select(DigilockerRequest))).scalars().all()
         instances = (await session.execute(select(ProductInstance))).scalars().all()
     for row in requests:
-        for field in ("pkce_verifier", "access_token", "refresh_token"):
-            value = getattr(row, f"{field}_enc")
+        for field in (PKCE_VERIFIER, ACCESS_TOKEN, REFRESH_TOKEN):
+            value = getattr(row, f"{field.name}_enc")
             if value is not None:
-                found.append((token_context(row.id, field), field, value))
+                found.append((field, row.id, value))
     for instance in instances:
-        context = f"product_instance:{instance.id}:digilocker_client_secret"
-        found.append((context, "partner_secret", instance.digilocker_client_secret_enc))
+        found.append((PARTNER_SECRET, instance.id, instance.digilocker_client_secret_enc))
     return found
 
 
@@ -88,7 +93,7 @@ async def test_rewrap_moves_tokens_secrets_and_files_so_the_old_key_can_go(
     try:
         before = await _stored_values(rotated)
         assert {text_key_id(value) for _, _, value in before} == {"old"}
-        assert {"access_token", "refresh_token", "partner_secret"} <= {f for _, f, _ in before}
+        assert {ACCESS_TOKEN, REFRESH_TOKEN, PARTNER_SECRET} <= {f for f, _, _ in before}
         report = await rewrap_all(rotated)
         again = await rewrap_all(rotated)
     finally:
@@ -108,8 +113,8 @@ async def test_rewrap_moves_tokens_secrets_and_files_so_the_old_key_can_go(
         assert {text_key_id(value) for _, _, value in after} == {"new"}
         plain_before = {(c, f) for c, f, _ in before}
         assert {(c, f) for c, f, _ in after} == plain_before
-        for context, _, value in after:
-            assert new_only.cipher.decrypt(value, context=context)
+        for field, row_id, value in after:
+            assert new_only.sealed.open(field, row_id, value)
         stored = b"".join([chunk async for chunk in await new_only.blobs.open(blob_key)])
         assert stored == DOCUMENT
     finally:

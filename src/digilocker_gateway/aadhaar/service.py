@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import httpx
 
 from digilocker_gateway.aadhaar.okyc import okyc_json, read_digilocker
 from digilocker_gateway.aadhaar.verify import (
     AadhaarXmlError,
     SignatureInvalid,
-    TrustedSigners,
     parse_unverified,
     verify_aadhaar_xml,
 )
-from digilocker_gateway.config import Settings
 from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.documents.files import (
     blob_key_for,
@@ -59,26 +54,6 @@ def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
     return GetXmlFailed()
 
 
-async def trusted_signers(runtime: Runtime) -> TrustedSigners:
-    """Pinned certificates from configuration, plus the simulator's in dev. Cached per runtime:
-    the simulator's signer is fetched once (it is created on the simulator's first start)."""
-    cached = runtime.extras.get("aadhaar_signers")
-    if isinstance(cached, TrustedSigners):
-        return cached
-    signers = await load_trusted_signers(runtime.settings, runtime.http)
-    runtime.extras["aadhaar_signers"] = signers
-    return signers
-
-
-async def load_trusted_signers(settings: Settings, http: httpx.AsyncClient) -> TrustedSigners:
-    bundle = b"".join(Path(path).read_bytes() for path in settings.aadhaar_signer_cert_files)
-    if settings.trusts_simulator_signer:
-        response = await http.get(settings.simulator_signer_url)
-        response.raise_for_status()
-        bundle += response.content
-    return TrustedSigners.from_pem_bundle(bundle)
-
-
 async def fetch_aadhaar(
     runtime: Runtime, instance: ProductInstance, request_id: str
 ) -> dict[str, Any]:
@@ -95,7 +70,7 @@ async def fetch_aadhaar(
 
     verified = True
     try:
-        root = verify_aadhaar_xml(raw, await trusted_signers(runtime)).root
+        root = verify_aadhaar_xml(raw, await runtime.aadhaar_signers.get()).root
     except SignatureInvalid as exc:
         if not instance.aadhaar_allow_unverified:
             logger.warning("e-Aadhaar signature refused: %s", type(exc).__name__)

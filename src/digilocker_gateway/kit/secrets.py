@@ -1,5 +1,5 @@
-"""Interfaces for secret handling the domains depend on; `runtime.py` builds them from the
-configured keyring (storage/keys.py), tests may build them directly."""
+"""API client secrets: made at random, stored only as keyed hashes (`runtime_build.py` derives
+the hash keys from the configured keyring, storage/keys.py; tests may build them directly)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Protocol
-
-
-class TextCipher(Protocol):
-    """Authenticated encryption of short strings (tokens, partner secrets), bound to a context."""
-
-    def encrypt(self, plaintext: str, *, context: str) -> str: ...
-
-    def decrypt(self, ciphertext: str, *, context: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

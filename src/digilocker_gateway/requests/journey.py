@@ -22,9 +22,9 @@ from digilocker_gateway.requests.service import (
     REVOKED,
     UNAUTHENTICATED,
     state_digest,
-    token_context,
 )
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.storage.sealed import ACCESS_TOKEN, PKCE_VERIFIER, REFRESH_TOKEN
 from digilocker_gateway.upstream.client import DigiLockerClient
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
 from digilocker_gateway.upstream.protocol import (
@@ -86,9 +86,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
         state = make_state()
         # A new start replaces the previous state: only the latest link's callback is honoured.
         row.state_hash = state_digest(state)
-        row.pkce_verifier_enc = runtime.cipher.encrypt(
-            verifier, context=token_context(row.id, "pkce_verifier")
-        )
+        row.pkce_verifier_enc = runtime.sealed.seal(PKCE_VERIFIER, row.id, verifier)
         row.journey_started_at = now
         row.failure_code = None
         doc_types = [doc for doc in row.doc_types.split(",") if doc]
@@ -183,7 +181,7 @@ async def complete_callback(
             row.id,
             instance,
             row.redirect_url,
-            runtime.cipher.decrypt(verifier_enc, context=token_context(row.id, "pkce_verifier")),
+            runtime.sealed.open(PKCE_VERIFIER, row.id, verifier_enc),
         )
         await session.flush()
 
@@ -253,17 +251,13 @@ async def _store_grant(
         row = await session.get(DigilockerRequest, request_id, with_for_update=True)
         if row is None or row.valid_upto <= now or row.status == REVOKED:
             return False  # purged, expired or revoked while the user was at DigiLocker
-        cipher = runtime.cipher
+        sealed = runtime.sealed
         if row.refresh_token_enc is not None:
             # A second journey finished after the first: the older grant must not linger.
-            replaced = cipher.decrypt(
-                row.refresh_token_enc, context=token_context(row.id, "refresh_token")
-            )
-        row.access_token_enc = cipher.encrypt(
-            tokens.access_token, context=token_context(row.id, "access_token")
-        )
+            replaced = sealed.open(REFRESH_TOKEN, row.id, row.refresh_token_enc)
+        row.access_token_enc = sealed.seal(ACCESS_TOKEN, row.id, tokens.access_token)
         row.refresh_token_enc = (
-            cipher.encrypt(tokens.refresh_token, context=token_context(row.id, "refresh_token"))
+            sealed.seal(REFRESH_TOKEN, row.id, tokens.refresh_token)
             if tokens.refresh_token
             else None
         )

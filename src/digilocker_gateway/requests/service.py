@@ -31,11 +31,6 @@ def state_digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def token_context(request_id: str, field: str) -> str:
-    """Associated data for an encrypted column, so a ciphertext cannot move to another row."""
-    return f"digilocker_request:{request_id}:{field}"
-
-
 def allowed_hosts(instance: ProductInstance) -> list[str] | None:
     if not instance.redirect_allowed_hosts:
         return None

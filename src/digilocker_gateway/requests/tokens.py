@@ -15,13 +15,9 @@ from datetime import timedelta
 
 from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
 from digilocker_gateway.errors import InvalidToken, UpstreamServerError
-from digilocker_gateway.requests.service import (
-    REVOKED,
-    get_request,
-    require_authenticated,
-    token_context,
-)
+from digilocker_gateway.requests.service import REVOKED, get_request, require_authenticated
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.storage.sealed import ACCESS_TOKEN, REFRESH_TOKEN
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
 
 logger = logging.getLogger("digilocker_gateway.tokens")
@@ -51,9 +47,7 @@ async def live_grant(runtime: Runtime, instance: ProductInstance, request_id: st
 
 def _grant(runtime: Runtime, row: DigilockerRequest) -> Grant:
     assert row.access_token_enc is not None
-    token = runtime.cipher.decrypt(
-        row.access_token_enc, context=token_context(row.id, "access_token")
-    )
+    token = runtime.sealed.open(ACCESS_TOKEN, row.id, row.access_token_enc)
     return Grant(row.id, token, row.eaadhaar, row.scope)
 
 
@@ -68,9 +62,7 @@ async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str)
             return _grant(runtime, row)  # another call refreshed it while we waited
         if row.refresh_token_enc is None:
             raise InvalidToken()
-        refresh_token = runtime.cipher.decrypt(
-            row.refresh_token_enc, context=token_context(row.id, "refresh_token")
-        )
+        refresh_token = runtime.sealed.open(REFRESH_TOKEN, row.id, row.refresh_token_enc)
         try:
             tokens = await runtime.upstream(instance).refresh(refresh_token)
         except UpstreamResponseError as exc:
@@ -81,13 +73,9 @@ async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str)
         except UpstreamError as exc:
             logger.warning("refresh failed: %s", type(exc).__name__)
             raise UpstreamServerError() from None
-        row.access_token_enc = runtime.cipher.encrypt(
-            tokens.access_token, context=token_context(row.id, "access_token")
-        )
+        row.access_token_enc = runtime.sealed.seal(ACCESS_TOKEN, row.id, tokens.access_token)
         if tokens.refresh_token:
-            row.refresh_token_enc = runtime.cipher.encrypt(
-                tokens.refresh_token, context=token_context(row.id, "refresh_token")
-            )
+            row.refresh_token_enc = runtime.sealed.seal(REFRESH_TOKEN, row.id, tokens.refresh_token)
         row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
         await session.flush()
         return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope)
@@ -111,21 +99,21 @@ async def revoke(runtime: Runtime, instance: ProductInstance, request_id: str) -
         candidates = [
             (field, encrypted)
             for field, encrypted in (
-                ("refresh_token", row.refresh_token_enc),
-                ("access_token", row.access_token_enc),
+                (REFRESH_TOKEN, row.refresh_token_enc),
+                (ACCESS_TOKEN, row.access_token_enc),
             )
             if encrypted is not None
         ]
         upstream = runtime.upstream(instance)
         for field, encrypted in candidates:
-            token = runtime.cipher.decrypt(encrypted, context=token_context(row.id, field))
+            token = runtime.sealed.open(field, row.id, encrypted)
             try:
-                await upstream.revoke(token, token_type_hint=field)
+                await upstream.revoke(token, token_type_hint=field.name)
                 break
             except UpstreamResponseError as exc:
                 if exc.temporary:
                     raise UpstreamServerError() from None
-                logger.info("DigiLocker calls the %s dead already: %s", field, exc.error)
+                logger.info("DigiLocker calls the %s dead already: %s", field.name, exc.error)
             except UpstreamError:
                 raise UpstreamServerError() from None
         row.status = REVOKED

@@ -17,7 +17,6 @@ from digilocker_gateway.storage.blobs import (
 )
 from digilocker_gateway.storage.encryption import (
     DecryptionError,
-    KeyringTextCipher,
     UnknownEncryptionKey,
     decrypt_stream,
     decrypt_text,
@@ -59,7 +58,6 @@ __all__ = [
     "InvalidSignedUrl",
     "Keyring",
     "KeyringError",
-    "KeyringTextCipher",
     "LocalBlobStore",
     "S3BlobStore",
     "SignedFile",

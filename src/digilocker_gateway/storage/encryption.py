@@ -148,19 +148,6 @@ def rewrap_text(keyring: Keyring, token: str, *, associated_data: bytes) -> str:
     return encrypt_text(keyring, plaintext, associated_data=associated_data)
 
 
-@dataclass(frozen=True, slots=True)
-class KeyringTextCipher:
-    """`kit.secrets.TextCipher` over the keyring: the context string is the associated data."""
-
-    keyring: Keyring
-
-    def encrypt(self, plaintext: str, *, context: str) -> str:
-        return encrypt_text(self.keyring, plaintext, associated_data=context.encode("utf-8"))
-
-    def decrypt(self, ciphertext: str, *, context: str) -> str:
-        return decrypt_text(self.keyring, ciphertext, associated_data=context.encode("utf-8"))
-
-
 # --- streams ------------------------------------------------------------------------------
 
 

@@ -21,7 +21,8 @@ them per key id so the operator knows whether the old key can go.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -29,17 +30,23 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from digilocker_gateway.db.models import Client, DigilockerRequest, ProductInstance, StoredFile
-from digilocker_gateway.requests.service import token_context
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.storage.encryption import DecryptionError, rewrap_text
-from digilocker_gateway.tenants.service import partner_secret_context
+from digilocker_gateway.storage.encryption import DecryptionError
+from digilocker_gateway.storage.sealed import (
+    ACCESS_TOKEN,
+    PARTNER_SECRET,
+    PKCE_VERIFIER,
+    REFRESH_TOKEN,
+    SealedField,
+)
 
 logger = logging.getLogger("digilocker_gateway.rewrap")
 
-_REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], str], ...] = (
-    (DigilockerRequest.pkce_verifier_enc, "pkce_verifier"),
-    (DigilockerRequest.access_token_enc, "access_token"),
-    (DigilockerRequest.refresh_token_enc, "refresh_token"),
+# Every sealed column (storage/sealed.py) of a request row, with the field it holds.
+_REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], SealedField], ...] = (
+    (DigilockerRequest.pkce_verifier_enc, PKCE_VERIFIER),
+    (DigilockerRequest.access_token_enc, ACCESS_TOKEN),
+    (DigilockerRequest.refresh_token_enc, REFRESH_TOKEN),
 )
 
 
@@ -53,7 +60,7 @@ class RewrapReport:
     unreadable: int = 0  # values or files whose key is no longer in the keyring (or corrupt)
     # Clients whose secret hash is under another key: that key must stay until they get new
     # secrets (keyed hashes cannot be rewrapped).
-    client_hashes_by_key: dict[str, int] = field(default_factory=dict)
+    client_hashes_by_key: dict[str, int] = dataclass_field(default_factory=dict)
 
     @property
     def old_keys_still_needed(self) -> list[str]:
@@ -71,11 +78,11 @@ async def _rewrap_column_value(
     column: InstrumentedAttribute[Any],
     row_id: str,
     old: str,
-    context: str,
+    field: SealedField,
 ) -> tuple[int, int]:
     """(resealed, unreadable) for one stored value, written only if it is still `old`."""
     try:
-        new = rewrap_text(runtime.keyring, old, associated_data=context.encode("utf-8"))
+        new = runtime.sealed.reseal(field, row_id, old)
     except DecryptionError:
         return 0, 1
     if new == old:
@@ -108,11 +115,11 @@ async def _rewrap_request_values(runtime: Runtime, report: RewrapReport, batch_s
                 )
             ).all()
         for row_id, *values in rows:
-            for (column, name), old in zip(_REQUEST_COLUMNS, values, strict=True):
+            for (column, field), old in zip(_REQUEST_COLUMNS, values, strict=True):
                 if old is None:
                     continue
                 done, bad = await _rewrap_column_value(
-                    runtime, DigilockerRequest, column, row_id, old, token_context(row_id, name)
+                    runtime, DigilockerRequest, column, row_id, old, field
                 )
                 report.values += done
                 report.unreadable += bad
@@ -137,7 +144,7 @@ async def _rewrap_partner_secrets(runtime: Runtime, report: RewrapReport, batch_
             ).all()
         for row_id, old in rows:
             done, bad = await _rewrap_column_value(
-                runtime, ProductInstance, column, row_id, old, partner_secret_context(row_id)
+                runtime, ProductInstance, column, row_id, old, PARTNER_SECRET
             )
             report.values += done
             report.unreadable += bad

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from digilocker_gateway.db.models import Client, ProductInstance
 from digilocker_gateway.errors import MissingCredentials, Unauthorized
 from digilocker_gateway.kit.clock import Clock
-from digilocker_gateway.kit.secrets import SecretHasher, TextCipher, random_secret
+from digilocker_gateway.kit.secrets import SecretHasher, random_secret
+from digilocker_gateway.storage.sealed import PARTNER_SECRET, SealedValues
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,15 +29,11 @@ class CreatedClient:
         }
 
 
-def partner_secret_context(product_instance_id: str) -> str:
-    return f"product_instance:{product_instance_id}:digilocker_client_secret"
-
-
 async def create_client(
     session: AsyncSession,
     *,
     hasher: SecretHasher,
-    cipher: TextCipher,
+    sealed: SealedValues,
     clock: Clock,
     name: str,
     digilocker_client_id: str,
@@ -62,8 +59,8 @@ async def create_client(
         client_id=client.id,
         name=name,
         digilocker_client_id=digilocker_client_id,
-        digilocker_client_secret_enc=cipher.encrypt(
-            digilocker_client_secret, context=partner_secret_context(instance_id)
+        digilocker_client_secret_enc=sealed.seal(
+            PARTNER_SECRET, instance_id, digilocker_client_secret
         ),
         redirect_allowed_hosts=",".join(h.lower() for h in redirect_allowed_hosts)
         if redirect_allowed_hosts
