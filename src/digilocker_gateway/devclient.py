@@ -7,6 +7,7 @@ import json
 import os
 
 from digilocker_gateway.config import Settings
+from digilocker_gateway.errors import Unauthorized
 from digilocker_gateway.runtime_build import standalone_runtime
 from digilocker_gateway.tenants.service import authenticate, create_client
 
@@ -28,7 +29,7 @@ async def ensure_dev_client(settings: Settings) -> dict[str, str]:
                         product_instance_id=saved.get("x-product-instance-id"),
                     )
                     return {key: str(value) for key, value in saved.items()}
-                except Exception:
+                except Unauthorized:
                     pass  # stale file (database reset): make a new client
         async with runtime.transaction() as session:
             created = await create_client(

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digilocker_gateway.aadhaar.signers import AadhaarSigners
 from digilocker_gateway.config import Settings
-from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.kit.locks import KeyedLocks
 from digilocker_gateway.kit.secrets import SecretHasher
@@ -21,6 +20,7 @@ from digilocker_gateway.storage.blobs import BlobStore
 from digilocker_gateway.storage.keys import Keyring
 from digilocker_gateway.storage.sealed import PARTNER_SECRET, SealedValues
 from digilocker_gateway.tenants.cache import TenantCache
+from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
 
 if TYPE_CHECKING:
@@ -50,15 +50,15 @@ class Runtime:
         async with self.sessions() as session, session.begin():
             yield session
 
-    def partner_credentials(self, instance: ProductInstance | None) -> PartnerCredentials:
+    def partner_credentials(self, tenant: Tenant | None) -> PartnerCredentials:
         settings = self.settings
-        if instance is None:
+        if tenant is None:
             client_id = settings.digilocker_client_id
             client_secret = settings.digilocker_client_secret.get_secret_value()
         else:
-            client_id = instance.digilocker_client_id
+            client_id = tenant.digilocker_client_id
             client_secret = self.sealed.open(
-                PARTNER_SECRET, instance.id, instance.digilocker_client_secret_enc
+                PARTNER_SECRET, tenant.product_instance_id, tenant.digilocker_client_secret_sealed
             )
         return PartnerCredentials(
             base_url=settings.effective_digilocker_base_url,
@@ -72,12 +72,12 @@ class Runtime:
             max_retries=settings.upstream_max_retries,
         )
 
-    def upstream(self, instance: ProductInstance | None) -> DigiLockerClient:
+    def upstream(self, tenant: Tenant | None) -> DigiLockerClient:
         """DigiLocker as this product instance's partner app (None: the gateway's own app,
         used for the catalogue)."""
         clock = self.clock
         return DigiLockerClient(
             self.http,
-            self.partner_credentials(instance),
+            self.partner_credentials(tenant),
             clock=lambda: clock.now().timestamp(),
         )

@@ -11,6 +11,7 @@ from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
 from digilocker_gateway.documents.files import blob_key_for, keep_file
 from digilocker_gateway.errors import TokenRevoked
 from digilocker_gateway.requests import service
+from digilocker_gateway.tenants.tenant import Tenant
 from tests.requests.test_create import assert_envelope
 from tests.support import REDIRECT_URL, Gateway, walk_journey
 
@@ -36,6 +37,7 @@ async def test_file_downloaded_after_revoke_is_not_kept(gateway: Gateway) -> Non
         assert row is not None
         product = await session.get(ProductInstance, row.product_instance_id)
         assert product is not None
+        tenant = Tenant.of(product)
     blob_key = blob_key_for(journey.request_id)
 
     async def body() -> AsyncIterator[bytes]:
@@ -49,7 +51,7 @@ async def test_file_downloaded_after_revoke_is_not_kept(gateway: Gateway) -> Non
     with pytest.raises(TokenRevoked):
         await keep_file(
             gateway.runtime,
-            product,
+            tenant,
             request_id=journey.request_id,
             blob_key=blob_key,
             kind="document",

@@ -23,7 +23,7 @@ from digilocker_gateway.errors import (
     UserNotAuthenticated,
 )
 from digilocker_gateway.requests.endpoints import errors
-from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
+from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 
@@ -93,6 +93,6 @@ class AadhaarResult(BaseModel):
         InternalServerError,
     ),
 )
-async def aadhaar(request_id: str, runtime: RuntimeDep, instance: InstanceDep) -> JSONResponse:
-    result: dict[str, Any] = await fetch_aadhaar(runtime, instance, request_id)
+async def aadhaar(request_id: str, runtime: RuntimeDep, tenant: TenantDep) -> JSONResponse:
+    result: dict[str, Any] = await fetch_aadhaar(runtime, tenant, request_id)
     return JSONResponse(result, headers={"Cache-Control": "no-store"})

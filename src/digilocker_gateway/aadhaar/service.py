@@ -16,7 +16,6 @@ from digilocker_gateway.aadhaar.verify import (
     parse_unverified,
     verify_aadhaar_xml,
 )
-from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.documents.files import (
     blob_key_for,
     file_valid_upto,
@@ -35,6 +34,7 @@ from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
 
 logger = logging.getLogger("digilocker_gateway.aadhaar")
@@ -54,16 +54,14 @@ def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
     return GetXmlFailed()
 
 
-async def fetch_aadhaar(
-    runtime: Runtime, instance: ProductInstance, request_id: str
-) -> dict[str, Any]:
+async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> dict[str, Any]:
     now = runtime.clock.now()
     async with runtime.transaction() as session:
-        request = await get_request(session, instance=instance, request_id=request_id, now=now)
+        request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
         request_valid_upto = request.valid_upto
-    grant = await live_grant(runtime, instance, request_id)
+    grant = await live_grant(runtime, tenant, request_id)
     try:
-        raw, _content_type = await runtime.upstream(instance).fetch_eaadhaar(grant.access_token)
+        raw, _content_type = await runtime.upstream(tenant).fetch_eaadhaar(grant.access_token)
     except UpstreamError as exc:
         logger.info("e-Aadhaar fetch failed upstream: %s", type(exc).__name__)
         raise upstream_error_to_gateway(exc) from None
@@ -72,7 +70,7 @@ async def fetch_aadhaar(
     try:
         root = verify_aadhaar_xml(raw, await runtime.aadhaar_signers.get()).root
     except SignatureInvalid as exc:
-        if not instance.aadhaar_allow_unverified:
+        if not tenant.aadhaar_allow_unverified:
             logger.warning("e-Aadhaar signature refused: %s", type(exc).__name__)
             raise UnwrapAadhaarFailed() from None
         verified = False
@@ -96,7 +94,7 @@ async def fetch_aadhaar(
     await runtime.blobs.put(blob_key, single_chunk(), content_type="application/xml")
     kept = await keep_file(
         runtime,
-        instance,
+        tenant,
         request_id=request_id,
         blob_key=blob_key,
         kind="aadhaar_xml",

@@ -30,7 +30,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import read_json_body
 from digilocker_gateway.requests.endpoints import errors
-from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
+from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 files_router = APIRouter(include_in_schema=False)
@@ -51,7 +51,7 @@ class CatalogueNotReady(GatewayError):
         **errors(Unauthorized, InternalServerError, CatalogueNotReady),
     },
 )
-async def catalogue(request: Request, runtime: RuntimeDep, _instance: InstanceDep) -> Response:
+async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -> Response:
     async with runtime.sessions() as session:
         snapshot = await runtime.catalogue.current(session)
     if snapshot is None:
@@ -100,10 +100,10 @@ FETCH_OPENAPI = {
     ),
 )
 async def fetch(
-    request_id: str, request: Request, runtime: RuntimeDep, instance: InstanceDep
+    request_id: str, request: Request, runtime: RuntimeDep, tenant: TenantDep
 ) -> FetchedDocument:
     body = await read_json_body(request, DocumentFetch, max_bytes=runtime.settings.max_body_bytes)
-    issued = await fetch_document(runtime, instance, request_id, body)
+    issued = await fetch_document(runtime, tenant, request_id, body)
     return FetchedDocument(fileUrl=issued.url, validUpto=to_ist_iso(issued.valid_upto))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
 from digilocker_gateway.documents.files import (
     CONTENT_TYPES,
@@ -34,6 +33,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.client import DigiLockerClient
 from digilocker_gateway.upstream.errors import (
     UpstreamError,
@@ -125,17 +125,17 @@ def _find_issued(
 
 
 async def fetch_document(
-    runtime: Runtime, instance: ProductInstance, request_id: str, body: DocumentFetch
+    runtime: Runtime, tenant: Tenant, request_id: str, body: DocumentFetch
 ) -> IssuedFileUrl:
     now = runtime.clock.now()
     async with runtime.transaction() as session:
-        request = await get_request(session, instance=instance, request_id=request_id, now=now)
+        request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
         entry = await lookup(session, body.orgId, body.docType)
         validate_against_catalogue(body, entry)
         request_valid_upto = request.valid_upto
     assert entry is not None
-    grant = await live_grant(runtime, instance, request_id)
-    upstream = runtime.upstream(instance)
+    grant = await live_grant(runtime, tenant, request_id)
+    upstream = runtime.upstream(tenant)
     try:
         uri, mime = await _locate(upstream, grant.access_token, entry, body)
         if mime and MIME_FOR_FORMAT[body.format] not in mime:
@@ -158,7 +158,7 @@ async def fetch_document(
         raise upstream_error_to_gateway(exc) from None
     return await keep_file(
         runtime,
-        instance,
+        tenant,
         request_id=request_id,
         blob_key=blob_key,
         kind="document",

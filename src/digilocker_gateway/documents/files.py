@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.config import FILES_PATH
-from digilocker_gateway.db.models import DigilockerRequest, ProductInstance, StoredFile
+from digilocker_gateway.db.models import DigilockerRequest, StoredFile
 from digilocker_gateway.errors import NotFound
 from digilocker_gateway.requests.service import REVOKED, get_request, require_authenticated
 from digilocker_gateway.runtime import Runtime
@@ -24,6 +24,7 @@ from digilocker_gateway.storage.signed_urls import (
     sign_file_token,
     verify_file_token,
 )
+from digilocker_gateway.tenants.tenant import Tenant
 
 CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
 
@@ -93,7 +94,7 @@ async def record_file(
 
 async def keep_file(
     runtime: Runtime,
-    instance: ProductInstance,
+    tenant: Tenant,
     *,
     request_id: str,
     blob_key: str,
@@ -112,7 +113,7 @@ async def keep_file(
         async with runtime.transaction() as session:
             row = await get_request(
                 session,
-                instance=instance,
+                tenant=tenant,
                 request_id=request_id,
                 now=runtime.clock.now(),
                 for_update=True,

@@ -33,7 +33,7 @@ from digilocker_gateway.requests.schemas import (
     RevokeResult,
 )
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.tenants.deps import InstanceDep, RuntimeDep
+from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 browser_router = APIRouter(include_in_schema=False)
@@ -86,15 +86,13 @@ CREATE_OPENAPI = {
 )
 @router.post("/", include_in_schema=False, response_model=DigilockerRequest)
 async def create_request(
-    request: Request, runtime: RuntimeDep, instance: InstanceDep
+    request: Request, runtime: RuntimeDep, tenant: TenantDep
 ) -> DigilockerRequest:
     body = await read_json_body(
         request, DigilockerRequestCreate, max_bytes=runtime.settings.max_body_bytes
     )
     async with runtime.transaction() as session:
-        row = await service.create_request(
-            session, instance=instance, body=body, clock=runtime.clock
-        )
+        row = await service.create_request(session, tenant=tenant, body=body, clock=runtime.clock)
         return as_api(runtime, row)
 
 
@@ -107,11 +105,11 @@ async def create_request(
 # HEAD answers like GET, for monitoring probes; Setu documents only GET.
 @router.head("/{request_id}/status", include_in_schema=False)
 async def request_status(
-    request_id: str, runtime: RuntimeDep, instance: InstanceDep
+    request_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> DigilockerRequestStatus:
     async with runtime.transaction() as session:
         row = await service.get_request(
-            session, instance=instance, request_id=request_id, now=runtime.clock.now()
+            session, tenant=tenant, request_id=request_id, now=runtime.clock.now()
         )
         return DigilockerRequestStatus(
             id=row.id,
@@ -135,10 +133,8 @@ async def request_status(
         UpstreamServerError,
     ),
 )
-async def revoke_request(
-    request_id: str, runtime: RuntimeDep, instance: InstanceDep
-) -> RevokeResult:
-    await tokens.revoke(runtime, instance, request_id)
+async def revoke_request(request_id: str, runtime: RuntimeDep, tenant: TenantDep) -> RevokeResult:
+    await tokens.revoke(runtime, tenant, request_id)
     return RevokeResult(success=True)
 
 

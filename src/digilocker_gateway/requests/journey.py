@@ -25,6 +25,7 @@ from digilocker_gateway.requests.service import (
 )
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, PKCE_VERIFIER, REFRESH_TOKEN
+from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.client import DigiLockerClient
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
 from digilocker_gateway.upstream.protocol import (
@@ -82,6 +83,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
             )
         instance = await session.get(ProductInstance, row.product_instance_id)
         assert instance is not None
+        partner_client_id = instance.digilocker_client_id
         verifier, challenge = make_pkce_pair()
         state = make_state()
         # A new start replaces the previous state: only the latest link's callback is honoured.
@@ -93,7 +95,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
         await session.flush()
     return authorize_url(
         runtime.settings.effective_digilocker_base_url,
-        client_id=instance.digilocker_client_id,
+        client_id=partner_client_id,
         redirect_uri=runtime.settings.callback_url,
         state=state,
         code_challenge=challenge,
@@ -104,7 +106,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Consumed:
     request_id: str
-    instance: ProductInstance
+    tenant: Tenant
     redirect_url: str
     verifier: str
 
@@ -179,13 +181,13 @@ async def complete_callback(
         assert instance is not None
         consumed = _Consumed(
             row.id,
-            instance,
+            Tenant.of(instance),
             row.redirect_url,
             runtime.sealed.open(PKCE_VERIFIER, row.id, verifier_enc),
         )
         await session.flush()
 
-    upstream = runtime.upstream(consumed.instance)
+    upstream = runtime.upstream(consumed.tenant)
     try:
         tokens = await upstream.exchange_code(code, consumed.verifier)
     except UpstreamError as exc:
@@ -214,7 +216,7 @@ async def complete_callback(
         logger.warning("user details unavailable: %s", type(exc).__name__)
     try:
         stored = await _store_grant(
-            runtime, consumed.instance, consumed.request_id, tokens, email=email, mobile=mobile
+            runtime, consumed.tenant, consumed.request_id, tokens, email=email, mobile=mobile
         )
     except Exception as exc:
         logger.error("could not store the grant: %s", type(exc).__name__)
@@ -237,7 +239,7 @@ async def complete_callback(
 
 async def _store_grant(
     runtime: Runtime,
-    instance: ProductInstance,
+    tenant: Tenant,
     request_id: str,
     tokens: TokenResponse,
     *,
@@ -271,7 +273,7 @@ async def _store_grant(
         row.callback_completed_at = now
         row.failure_code = None
     if replaced is not None:
-        await _revoke_quietly(runtime.upstream(instance), replaced)
+        await _revoke_quietly(runtime.upstream(tenant), replaced)
     return True
 
 

@@ -30,7 +30,7 @@ class DigilockerRequestCreate(BaseModel):
         return ",".join(parts)
 
 
-def redirect_url_problem(url: str, allowed_hosts: list[str] | None) -> str | None:
+def redirect_url_problem(url: str, allowed_hosts: tuple[str, ...] | None) -> str | None:
     """Why `url` cannot be a redirect target, or None. Setu accepts any absolute, publicly hosted
     URL; we require http(s) with a host, no credentials, and the product's allow-list if set."""
     if any(ch.isspace() or ord(ch) < 32 for ch in url):

@@ -11,7 +11,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.db.models import DigilockerRequest
 from digilocker_gateway.errors import (
     InvalidRedirectUrl,
     RequestNotFound,
@@ -20,6 +20,7 @@ from digilocker_gateway.errors import (
 )
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
+from digilocker_gateway.tenants.tenant import Tenant
 
 UNAUTHENTICATED = "unauthenticated"
 AUTHENTICATED = "authenticated"
@@ -31,27 +32,21 @@ def state_digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def allowed_hosts(instance: ProductInstance) -> list[str] | None:
-    if not instance.redirect_allowed_hosts:
-        return None
-    return [host for host in instance.redirect_allowed_hosts.split(",") if host]
-
-
 async def create_request(
-    session: AsyncSession, *, instance: ProductInstance, body: DigilockerRequestCreate, clock: Clock
+    session: AsyncSession, *, tenant: Tenant, body: DigilockerRequestCreate, clock: Clock
 ) -> DigilockerRequest:
-    problem = redirect_url_problem(body.redirectUrl, allowed_hosts(instance))
+    problem = redirect_url_problem(body.redirectUrl, tenant.redirect_allowed_hosts)
     if problem is not None:
         raise InvalidRedirectUrl(problem)
     now = clock.now()
     row = DigilockerRequest(
         id=str(uuid.uuid4()),
-        product_instance_id=instance.id,
+        product_instance_id=tenant.product_instance_id,
         status=UNAUTHENTICATED,
         redirect_url=body.redirectUrl,
         doc_types=body.docType or "",
         created_at=now,
-        valid_upto=now + timedelta(seconds=instance.request_lifetime_seconds),
+        valid_upto=now + timedelta(seconds=tenant.request_lifetime_seconds),
         scope="",
     )
     session.add(row)
@@ -70,7 +65,7 @@ def is_uuid(value: str) -> bool:
 async def get_request(
     session: AsyncSession,
     *,
-    instance: ProductInstance,
+    tenant: Tenant,
     request_id: str,
     now: datetime,
     for_update: bool = False,
@@ -81,7 +76,7 @@ async def get_request(
         raise RequestNotFound()
     query = select(DigilockerRequest).where(
         DigilockerRequest.id == request_id,
-        DigilockerRequest.product_instance_id == instance.id,
+        DigilockerRequest.product_instance_id == tenant.product_instance_id,
     )
     if for_update:
         query = query.with_for_update()

@@ -13,11 +13,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.db.models import DigilockerRequest
 from digilocker_gateway.errors import InvalidToken, UpstreamServerError
 from digilocker_gateway.requests.service import REVOKED, get_request, require_authenticated
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, REFRESH_TOKEN
+from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
 
 logger = logging.getLogger("digilocker_gateway.tokens")
@@ -34,15 +35,15 @@ class Grant:
     scope: str
 
 
-async def live_grant(runtime: Runtime, instance: ProductInstance, request_id: str) -> Grant:
+async def live_grant(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
     """The request's access token, refreshed first if it has expired. Raises 404/401 errors."""
     now = runtime.clock.now()
     async with runtime.transaction() as session:
-        row = await get_request(session, instance=instance, request_id=request_id, now=now)
+        row = await get_request(session, tenant=tenant, request_id=request_id, now=now)
         require_authenticated(row)
         if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
             return _grant(runtime, row)
-    return await _refresh(runtime, instance, request_id)
+    return await _refresh(runtime, tenant, request_id)
 
 
 def _grant(runtime: Runtime, row: DigilockerRequest) -> Grant:
@@ -51,11 +52,11 @@ def _grant(runtime: Runtime, row: DigilockerRequest) -> Grant:
     return Grant(row.id, token, row.eaadhaar, row.scope)
 
 
-async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str) -> Grant:
+async def _refresh(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
     async with runtime.grant_locks.hold(request_id), runtime.transaction() as session:
         now = runtime.clock.now()
         row = await get_request(
-            session, instance=instance, request_id=request_id, now=now, for_update=True
+            session, tenant=tenant, request_id=request_id, now=now, for_update=True
         )
         require_authenticated(row)
         if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
@@ -64,7 +65,7 @@ async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str)
             raise InvalidToken()
         refresh_token = runtime.sealed.open(REFRESH_TOKEN, row.id, row.refresh_token_enc)
         try:
-            tokens = await runtime.upstream(instance).refresh(refresh_token)
+            tokens = await runtime.upstream(tenant).refresh(refresh_token)
         except UpstreamResponseError as exc:
             if exc.temporary:
                 raise UpstreamServerError() from None
@@ -81,7 +82,7 @@ async def _refresh(runtime: Runtime, instance: ProductInstance, request_id: str)
         return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope)
 
 
-async def revoke(runtime: Runtime, instance: ProductInstance, request_id: str) -> None:
+async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
     """Revoke at DigiLocker, then forget the tokens and files. Revoking twice is harmless; if
     DigiLocker cannot be reached nothing changes here, so the call can simply be retried."""
     from digilocker_gateway.documents.files import delete_request_files
@@ -89,7 +90,7 @@ async def revoke(runtime: Runtime, instance: ProductInstance, request_id: str) -
     async with runtime.grant_locks.hold(request_id), runtime.transaction() as session:
         now = runtime.clock.now()
         row = await get_request(
-            session, instance=instance, request_id=request_id, now=now, for_update=True
+            session, tenant=tenant, request_id=request_id, now=now, for_update=True
         )
         if row.status == REVOKED:
             return
@@ -104,7 +105,7 @@ async def revoke(runtime: Runtime, instance: ProductInstance, request_id: str) -
             )
             if encrypted is not None
         ]
-        upstream = runtime.upstream(instance)
+        upstream = runtime.upstream(tenant)
         for field, encrypted in candidates:
             token = runtime.sealed.open(field, row.id, encrypted)
             try:

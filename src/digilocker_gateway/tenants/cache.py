@@ -12,21 +12,21 @@ import hashlib
 import time
 from collections import OrderedDict
 
-from digilocker_gateway.db.models import ProductInstance
+from digilocker_gateway.tenants.tenant import Tenant
 
 
 class TenantCache:
     def __init__(self, *, ttl_seconds: float = 30.0, max_entries: int = 10_000) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
-        self._entries: OrderedDict[bytes, tuple[float, ProductInstance]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[float, Tenant]] = OrderedDict()
 
     @staticmethod
     def key(client_id: str, client_secret: str, product_instance_id: str) -> bytes:
         material = "\x00".join((client_id, client_secret, product_instance_id)).encode()
         return hashlib.sha256(material).digest()
 
-    def get(self, key: bytes) -> ProductInstance | None:
+    def get(self, key: bytes) -> Tenant | None:
         found = self._entries.get(key)
         if found is None:
             return None
@@ -36,10 +36,10 @@ class TenantCache:
             return None
         return instance
 
-    def put(self, key: bytes, instance: ProductInstance) -> None:
+    def put(self, key: bytes, tenant: Tenant) -> None:
         if self._ttl <= 0:
             return
-        self._entries[key] = (time.monotonic(), instance)
+        self._entries[key] = (time.monotonic(), tenant)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)

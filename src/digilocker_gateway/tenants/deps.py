@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from digilocker_gateway.db.models import ProductInstance
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.cache import TenantCache
 from digilocker_gateway.tenants.service import authenticate
+from digilocker_gateway.tenants.tenant import Tenant
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -25,14 +25,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 CREDENTIAL_HEADERS = ("x-client-id", "x-client-secret", "x-product-instance-id")
 
 
-async def current_instance(request: Request) -> ProductInstance:
+async def current_tenant(request: Request) -> Tenant:
     """The product instance the three credential headers name. The headers are read straight
     from the request (cheaper than three declared Header parameters on the hottest calls);
     app.install_openapi documents them on every /api operation."""
-    return await instance_for_headers(await get_runtime(request), request.headers)
+    return await tenant_for_headers(await get_runtime(request), request.headers)
 
 
-async def instance_for_headers(runtime: Runtime, headers: Mapping[str, str]) -> ProductInstance:
+async def tenant_for_headers(runtime: Runtime, headers: Mapping[str, str]) -> Tenant:
     """Authenticate the credential headers (cached for a short while after a full check)."""
     client_id, client_secret, product_instance_id = (headers.get(h) for h in CREDENTIAL_HEADERS)
     cache_key = None
@@ -41,17 +41,19 @@ async def instance_for_headers(runtime: Runtime, headers: Mapping[str, str]) -> 
         cached = runtime.tenants.get(cache_key)
         if cached is not None:
             return cached
-    async with runtime.sessions() as session:
-        instance = await authenticate(
-            session,
-            runtime.hasher,
-            client_id=client_id,
-            client_secret=client_secret,
-            product_instance_id=product_instance_id,
+    async with runtime.transaction() as session:
+        tenant = Tenant.of(
+            await authenticate(
+                session,
+                runtime.hasher,
+                client_id=client_id,
+                client_secret=client_secret,
+                product_instance_id=product_instance_id,
+            )
         )
     if cache_key is not None:
-        runtime.tenants.put(cache_key, instance)
-    return instance
+        runtime.tenants.put(cache_key, tenant)
+    return tenant
 
 
-InstanceDep = Annotated[ProductInstance, Depends(current_instance)]
+TenantDep = Annotated[Tenant, Depends(current_tenant)]

@@ -108,5 +108,5 @@ async def authenticate(
         # Hashed under a key being retired: move it to the active key now that we hold the
         # secret, so the old key can eventually be dropped (docs/deployment.md, rotation).
         client.secret_hash_key_id, client.secret_hash = hasher.hash(client_secret)
-        await session.commit()
+        await session.flush()
     return instance

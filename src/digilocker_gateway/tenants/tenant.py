@@ -1,0 +1,38 @@
+"""`Tenant`: what an API call needs of the product instance its credentials name.
+
+A frozen value, not an ORM row: the per-process credential cache (tenants/cache.py) hands the
+same object to many concurrent calls, and a detached row shared between requests could be
+mutated, lazily loaded or attached to the wrong session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from digilocker_gateway.db.models import ProductInstance
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    product_instance_id: str
+    client_id: str
+    # The business's DigiLocker partner app; the secret stays sealed (storage/sealed.py).
+    digilocker_client_id: str
+    digilocker_client_secret_sealed: str = field(repr=False)
+    # None: any absolute http(s) redirect URL, as Setu; else only these hosts (lower case).
+    redirect_allowed_hosts: tuple[str, ...] | None
+    request_lifetime_seconds: int
+    aadhaar_allow_unverified: bool
+
+    @classmethod
+    def of(cls, instance: ProductInstance) -> Tenant:
+        hosts = instance.redirect_allowed_hosts
+        return cls(
+            product_instance_id=instance.id,
+            client_id=instance.client_id,
+            digilocker_client_id=instance.digilocker_client_id,
+            digilocker_client_secret_sealed=instance.digilocker_client_secret_enc,
+            redirect_allowed_hosts=tuple(h for h in hosts.split(",") if h) if hosts else None,
+            request_lifetime_seconds=instance.request_lifetime_seconds,
+            aadhaar_allow_unverified=instance.aadhaar_allow_unverified,
+        )
