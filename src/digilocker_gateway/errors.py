@@ -31,10 +31,22 @@ class InvalidRedirectUrl(GatewayError):
     detail = "redirectUrl must be an absolute http or https URL."
 
 
-class BadRequest(GatewayError):
+class RecordNotFound(GatewayError):
     status = 400
-    code = "bad_request"
-    detail = "The request cannot be processed."
+    code = "record_not_found"
+    detail = "The issuer has no document matching these parameters."
+
+
+class PullResponsePending(GatewayError):
+    status = 400
+    code = "pull_response_pending"
+    detail = "The issuer is checking this request by hand; try again later."
+
+
+class InvalidUri(GatewayError):
+    status = 400
+    code = "invalid_uri"
+    detail = "DigiLocker has no file for this document."
 
 
 class ConsentNotGiven(GatewayError):
@@ -101,6 +113,12 @@ class NotFound(GatewayError):
     status = 404
     code = "not_found"
     detail = "Not found."
+
+
+class CatalogueNotReady(GatewayError):
+    status = 503
+    code = "catalogue_not_ready"
+    detail = "The document catalogue is being loaded from DigiLocker; try again shortly."
 
 
 class PayloadTooLarge(GatewayError):

@@ -6,9 +6,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from digilocker_gateway.config import Settings
 from digilocker_gateway.db.engine import engine_for
@@ -93,3 +95,28 @@ async def test_migrating_twice_changes_nothing(database: DatabaseUnderTest, tmp_
     before = await tables_in(database, tmp_path)
     run_migrate_command(database, tmp_path)
     assert await tables_in(database, tmp_path) == before
+
+
+def _schema_differences(connection: Connection) -> list[Any]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from digilocker_gateway.db.base import Base
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrations_build_exactly_the_models_tables(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    run_migrate_command(database, tmp_path)
+    engine = engine_for(
+        Settings(data_dir=tmp_path, database_url=database.url, database_schema=database.schema)
+    )
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(_schema_differences)
+    finally:
+        await engine.dispose()
+    assert differences == []

@@ -6,7 +6,7 @@ import asyncio
 import base64
 
 from digilocker_gateway.config import DEV_PARTNER_CLIENT_ID, DEV_PARTNER_CLIENT_SECRET
-from digilocker_gateway.db.models import DigilockerRequest
+from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, REFRESH_TOKEN
 from tests.documents.test_fetch import authenticated, fetch, fetch_body, pick
 from tests.requests.test_create import assert_envelope
@@ -37,7 +37,7 @@ async def test_revoke_marks_revoked_and_later_calls_return_token_revoked(
     assert_envelope(again, 401, "token_revoked")
     assert_envelope(await gateway.client.get(file_url), 404, "not_found")
     async with gateway.runtime.sessions() as session:
-        row = await session.get(DigilockerRequest, request_id)
+        row = await session.get(RequestRecord, request_id)
         assert row is not None
         assert row.access_token_enc is None
         assert row.refresh_token_enc is None
@@ -73,7 +73,7 @@ async def test_revoke_reaches_digilocker(catalogued_gateway: Gateway) -> None:
 
 async def stored_token(gateway: Gateway, request_id: str, field: str) -> str:
     async with gateway.runtime.sessions() as session:
-        row = await session.get(DigilockerRequest, request_id)
+        row = await session.get(RequestRecord, request_id)
         assert row is not None
         encrypted = getattr(row, f"{field}_enc")
         assert encrypted is not None
@@ -86,7 +86,7 @@ async def test_tokens_are_stored_encrypted(catalogued_gateway: Gateway) -> None:
     request_id, _ = await authenticated(gateway, "complete")
     access = await stored_token(gateway, request_id, "access_token")
     async with gateway.runtime.sessions() as session:
-        row = await session.get(DigilockerRequest, request_id)
+        row = await session.get(RequestRecord, request_id)
         assert row is not None
         assert access not in (row.access_token_enc or "")
 

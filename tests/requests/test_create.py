@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from digilocker_gateway.db.models import DigilockerRequest
+from digilocker_gateway.db.models import RequestRecord
 from tests.support import BASE_URL, REDIRECT_URL, Gateway
 
 
 async def request_count(gateway: Gateway) -> int:
     async with gateway.runtime.sessions() as session:
-        return int((await session.execute(select(func.count(DigilockerRequest.id)))).scalar_one())
+        return int((await session.execute(select(func.count(RequestRecord.id)))).scalar_one())
 
 
 def assert_envelope(response: Any, status: int, code: str) -> None:

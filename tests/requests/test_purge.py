@@ -6,7 +6,7 @@ import dataclasses
 
 from sqlalchemy import func, select
 
-from digilocker_gateway.db.models import DigilockerRequest
+from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.jobs import run_once
 from digilocker_gateway.requests.tasks import purge_expired
 from tests.support import Gateway
@@ -14,7 +14,7 @@ from tests.support import Gateway
 
 async def count(gateway: Gateway) -> int:
     async with gateway.runtime.sessions() as session:
-        return int((await session.execute(select(func.count(DigilockerRequest.id)))).scalar_one())
+        return int((await session.execute(select(func.count(RequestRecord.id)))).scalar_one())
 
 
 async def test_purge_deletes_only_expired_requests(gateway: Gateway) -> None:

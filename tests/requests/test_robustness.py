@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.db.models import ProductInstance, RequestRecord
 from digilocker_gateway.documents.files import blob_key_for, keep_file
 from digilocker_gateway.errors import TokenRevoked
 from digilocker_gateway.requests import service
@@ -33,7 +33,7 @@ async def test_unexpected_error_answers_500_envelope_with_trace_id(
 async def test_file_downloaded_after_revoke_is_not_kept(gateway: Gateway) -> None:
     journey = await walk_journey(gateway)
     async with gateway.runtime.sessions() as session:
-        row = await session.get(DigilockerRequest, journey.request_id)
+        row = await session.get(RequestRecord, journey.request_id)
         assert row is not None
         product = await session.get(ProductInstance, row.product_instance_id)
         assert product is not None

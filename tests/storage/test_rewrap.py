@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from digilocker_gateway.cli import main
-from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.db.models import ProductInstance, RequestRecord
 from digilocker_gateway.documents.files import blob_key_for, record_file
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
@@ -41,7 +41,7 @@ async def _stored_values(runtime: Runtime) -> list[tuple[SealedField, str, str]]
     """(field, row id, ciphertext) of every encrypted column in the database."""
     found: list[tuple[SealedField, str, str]] = []
     async with runtime.sessions() as session:
-        requests = (await session.execute(select(DigilockerRequest))).scalars().all()
+        requests = (await session.execute(select(RequestRecord))).scalars().all()
         instances = (await session.execute(select(ProductInstance))).scalars().all()
     for row in requests:
         for field in (PKCE_VERIFIER, ACCESS_TOKEN, REFRESH_TOKEN):
@@ -148,13 +148,13 @@ async def test_rewrap_leaves_a_value_replaced_meanwhile_untouched(
         # simulated by clearing them first: rewrap must not bring them back.
         async with rotated.transaction() as session:
             await session.execute(
-                update(DigilockerRequest)
-                .where(DigilockerRequest.id == request_id)
+                update(RequestRecord)
+                .where(RequestRecord.id == request_id)
                 .values(access_token_enc=None, refresh_token_enc=None)
             )
         await rewrap_all(rotated, include_files=False)
         async with rotated.sessions() as session:
-            row = await session.get(DigilockerRequest, request_id)
+            row = await session.get(RequestRecord, request_id)
     finally:
         await close_runtime(rotated)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
+from digilocker_gateway.aadhaar.schemas import AadhaarResult
 from digilocker_gateway.aadhaar.service import fetch_aadhaar
 from digilocker_gateway.errors import (
     AadhaarNotAvailable,
@@ -22,64 +22,17 @@ from digilocker_gateway.errors import (
     UserConsentNotGiven,
     UserNotAuthenticated,
 )
-from digilocker_gateway.requests.endpoints import errors
+from digilocker_gateway.kit.openapi import error_responses
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
-
-
-class AadhaarAddress(BaseModel):
-    careOf: str
-    country: str
-    district: str
-    house: str
-    landmark: str
-    locality: str
-    pin: str
-    postOffice: str
-    state: str
-    street: str
-    subDistrict: str
-    vtc: str
-
-
-class AadhaarVerified(BaseModel):
-    email: bool
-    phone: bool
-    signature: bool
-
-
-class AadhaarXml(BaseModel):
-    fileUrl: str
-    shareCode: str
-    validUntil: str
-
-
-class Aadhaar(BaseModel):
-    address: AadhaarAddress
-    dateOfBirth: str
-    email: str
-    gender: str
-    generatedAt: str
-    maskedNumber: str
-    name: str
-    phone: str
-    photo: str
-    verified: AadhaarVerified
-    xml: AadhaarXml
-
-
-class AadhaarResult(BaseModel):
-    aadhaar: Aadhaar
-    id: str
-    status: str
 
 
 @router.get(
     "/{request_id}/aadhaar",
     response_model=AadhaarResult,
     summary="Fetch Aadhaar data (verified e-Aadhaar XML as OKYC JSON)",
-    responses=errors(
+    responses=error_responses(
         AadhaarNotLinked,
         UserConsentNotGiven,
         Unauthorized,

@@ -21,37 +21,18 @@ from digilocker_gateway.documents.files import (
     file_valid_upto,
     keep_file,
 )
+from digilocker_gateway.error_mapping import Call, gateway_error_for
 from digilocker_gateway.errors import (
-    AadhaarNotAvailable,
-    AadhaarNotLinked,
-    GatewayError,
-    GetXmlFailed,
-    InvalidToken,
     UnwrapAadhaarFailed,
-    UserConsentNotGiven,
 )
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.tenant import Tenant
-from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
+from digilocker_gateway.upstream.errors import UpstreamError
 
 logger = logging.getLogger("digilocker_gateway.aadhaar")
-
-
-def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
-    """DigiLocker's e-Aadhaar errors (partner API reference §10) -> Setu's codes."""
-    if isinstance(exc, UpstreamResponseError):
-        if exc.error == "aadhaar_not_linked":
-            return AadhaarNotLinked()
-        if exc.error == "aadhaar_not_available":
-            return AadhaarNotAvailable()
-        if exc.error == "insufficient_scope":
-            return UserConsentNotGiven("The user did not consent to share their Aadhaar.")
-        if exc.error == "invalid_token":
-            return InvalidToken()
-    return GetXmlFailed()
 
 
 async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> dict[str, Any]:
@@ -64,7 +45,7 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
         raw, _content_type = await runtime.upstream(tenant).fetch_eaadhaar(grant.access_token)
     except UpstreamError as exc:
         logger.info("e-Aadhaar fetch failed upstream: %s", type(exc).__name__)
-        raise upstream_error_to_gateway(exc) from None
+        raise gateway_error_for(exc, Call.AADHAAR) from None
 
     verified = True
     try:

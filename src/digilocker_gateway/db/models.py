@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digilocker_gateway.db.base import Base, UtcDateTime
+from digilocker_gateway.requests.status import RequestStatus
 
 
 class Client(Base):
@@ -39,14 +40,22 @@ class ProductInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class DigilockerRequest(Base):
+class RequestRecord(Base):
     __tablename__ = "digilocker_requests"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     product_instance_id: Mapped[str] = mapped_column(
         ForeignKey("product_instances.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20))  # unauthenticated | authenticated | revoked
+    status: Mapped[RequestStatus] = mapped_column(
+        Enum(
+            RequestStatus,
+            native_enum=False,
+            create_constraint=False,
+            length=20,
+            values_callable=lambda statuses: [status.value for status in statuses],
+        )
+    )
     redirect_url: Mapped[str] = mapped_column(Text)
     doc_types: Mapped[str] = mapped_column(String(200), default="")  # comma list from docType
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -13,13 +13,15 @@ from digilocker_gateway.documents.files import open_signed_file
 from digilocker_gateway.documents.schemas import Catalogue, DocumentFetch, FetchedDocument
 from digilocker_gateway.errors import (
     AadhaarNotLinked,
-    BadRequest,
+    CatalogueNotReady,
     ConsentNotGiven,
-    GatewayError,
     InternalServerError,
     InvalidPayload,
     InvalidToken,
+    InvalidUri,
     PayloadTooLarge,
+    PullResponsePending,
+    RecordNotFound,
     RequestNotFound,
     TokenRevoked,
     Unauthorized,
@@ -27,19 +29,13 @@ from digilocker_gateway.errors import (
     UserConsentNotGiven,
     UserNotAuthenticated,
 )
+from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import read_json_body
-from digilocker_gateway.requests.endpoints import errors
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 files_router = APIRouter(include_in_schema=False)
-
-
-class CatalogueNotReady(GatewayError):
-    status = 503
-    code = "catalogue_not_ready"
-    detail = "The document catalogue is being loaded from DigiLocker; try again shortly."
 
 
 @router.get(
@@ -48,7 +44,7 @@ class CatalogueNotReady(GatewayError):
     summary="List every document DigiLocker lets you fetch",
     responses={
         304: {"description": "Not modified (If-None-Match matched the ETag)"},
-        **errors(Unauthorized, InternalServerError, CatalogueNotReady),
+        **error_responses(Unauthorized, InternalServerError, CatalogueNotReady),
     },
 )
 async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -> Response:
@@ -70,25 +66,19 @@ async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -
     return Response(snapshot.body, media_type="application/json", headers=headers)
 
 
-FETCH_OPENAPI = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentFetch"}}},
-    }
-}
-
-
 @router.post(
     "/{request_id}/document",
     response_model=FetchedDocument,
     summary="Fetch a document (all but Aadhaar)",
-    openapi_extra=FETCH_OPENAPI,
-    responses=errors(
+    openapi_extra=json_request_body(DocumentFetch),
+    responses=error_responses(
         InvalidPayload,
         PayloadTooLarge,
         ConsentNotGiven,
         AadhaarNotLinked,
-        BadRequest,
+        RecordNotFound,
+        PullResponsePending,
+        InvalidUri,
         UserConsentNotGiven,
         Unauthorized,
         TokenRevoked,

@@ -2,8 +2,7 @@
 issued list or pull it, download it (checking DigiLocker's `hmac`), store it encrypted, and hand
 out a signed `fileUrl`.
 
-DigiLocker's errors map to Setu's codes in `upstream_error_to_gateway` — the one table, also in
-docs/errors.md.
+DigiLocker's errors map to Setu's codes through the one table in `error_mapping.py`.
 """
 
 from __future__ import annotations
@@ -20,15 +19,11 @@ from digilocker_gateway.documents.files import (
     keep_file,
 )
 from digilocker_gateway.documents.schemas import DocumentFetch
+from digilocker_gateway.error_mapping import Call, gateway_error_for
 from digilocker_gateway.errors import (
-    AadhaarNotLinked,
-    BadRequest,
     ConsentNotGiven,
-    GatewayError,
     InvalidPayload,
-    InvalidToken,
     UpstreamServerError,
-    UserConsentNotGiven,
 )
 from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant
@@ -45,35 +40,6 @@ from digilocker_gateway.upstream.protocol import IssuedDocument
 logger = logging.getLogger("digilocker_gateway.documents")
 
 MIME_FOR_FORMAT = {"pdf": "application/pdf", "xml": "application/xml"}
-
-
-def upstream_error_to_gateway(exc: UpstreamError) -> GatewayError:
-    """DigiLocker's answer -> Setu's code. Keyed on DigiLocker's `error` string, never on its
-    HTTP status, which differs between spec and v2.4 (partner API reference §12, §15)."""
-    if isinstance(exc, UpstreamResponseError):
-        code = exc.error
-        if code == "aadhaar_not_linked":
-            return AadhaarNotLinked()
-        if code == "record_not_found":
-            return BadRequest(
-                "The issuer has no document matching these parameters.", code="record_not_found"
-            )
-        if code == "pull_response_pending":
-            return BadRequest(
-                "The issuer is checking this request by hand; try again later.",
-                code="pull_response_pending",
-            )
-        if code in ("invalid_orgid", "invalid_doctype", "invalid_parameter"):
-            return InvalidPayload("DigiLocker does not know this orgId, docType or parameter.")
-        if code == "insufficient_scope":
-            return UserConsentNotGiven()
-        if code == "invalid_token":
-            return InvalidToken()
-        if code == "invalid_uri":
-            return BadRequest("DigiLocker has no file for this document.", code="invalid_uri")
-    # repository_service_* (issuer down), unexpected_error, 5xx/530, timeouts, dropped
-    # connections, malformed bodies and a wrong hmac are all "DigiLocker or the issuer failed".
-    return UpstreamServerError()
 
 
 async def bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
@@ -155,7 +121,7 @@ async def fetch_document(
             )
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)
-        raise upstream_error_to_gateway(exc) from None
+        raise gateway_error_for(exc, Call.DOCUMENT) from None
     return await keep_file(
         runtime,
         tenant,

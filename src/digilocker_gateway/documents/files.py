@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.config import FILES_PATH
-from digilocker_gateway.db.models import DigilockerRequest, StoredFile
+from digilocker_gateway.db.models import RequestRecord, StoredFile
 from digilocker_gateway.errors import NotFound
-from digilocker_gateway.requests.service import REVOKED, get_request, require_authenticated
+from digilocker_gateway.requests.service import get_request, require_authenticated
+from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobNotFound
 from digilocker_gateway.storage.signed_urls import (
@@ -170,15 +171,16 @@ async def open_signed_file(runtime: Runtime, token: str) -> OpenedFile:
     async with runtime.transaction() as session:
         found = (
             await session.execute(
-                select(StoredFile, DigilockerRequest)
-                .join(DigilockerRequest, DigilockerRequest.id == StoredFile.request_id)
+                select(StoredFile, RequestRecord)
+                .join(RequestRecord, RequestRecord.id == StoredFile.request_id)
                 .where(StoredFile.blob_key == signed.blob_key)
             )
         ).first()
     if found is None:
         raise NotFound("This file link is invalid or has expired.")
     stored, request = found
-    if stored.valid_upto <= now or request.valid_upto <= now or request.status == REVOKED:
+    expired = stored.valid_upto <= now or request.valid_upto <= now
+    if expired or request.status == RequestStatus.REVOKED:
         raise NotFound("This file link is invalid or has expired.")
     try:
         chunks = await runtime.blobs.open(stored.blob_key)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH
-from digilocker_gateway.db.models import DigilockerRequest as RequestRow
+from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.errors import (
-    GatewayError,
     InternalServerError,
     InvalidPayload,
     InvalidRedirectUrl,
-    MissingCredentials,
     PayloadTooLarge,
     RequestNotFound,
     Unauthorized,
     UpstreamServerError,
     UserNotAuthenticated,
 )
+from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import current_trace_id, read_json_body
 from digilocker_gateway.requests import journey, service, tokens
@@ -29,7 +26,6 @@ from digilocker_gateway.requests.schemas import (
     DigilockerRequest,
     DigilockerRequestCreate,
     DigilockerRequestStatus,
-    ErrorEnvelope,
     RevokeResult,
 )
 from digilocker_gateway.runtime import Runtime
@@ -39,24 +35,11 @@ router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
 browser_router = APIRouter(include_in_schema=False)
 
 
-def errors(*classes: type[GatewayError]) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for an endpoint: each status it can answer with, and its codes."""
-    by_status: dict[int, list[str]] = {}
-    if Unauthorized in classes:  # every authenticated call can also lack the headers
-        classes = (*classes, MissingCredentials)
-    for cls in classes:
-        by_status.setdefault(cls.status, []).append(cls.code)
-    return {
-        status: {"model": ErrorEnvelope, "description": "Error codes: " + ", ".join(codes)}
-        for status, codes in sorted(by_status.items())
-    }
-
-
 def journey_url(runtime: Runtime, request_id: str) -> str:
     return f"{runtime.settings.effective_public_base_url}{JOURNEY_PATH}/{request_id}"
 
 
-def as_api(runtime: Runtime, row: RequestRow) -> DigilockerRequest:
+def as_api(runtime: Runtime, row: RequestRecord) -> DigilockerRequest:
     return DigilockerRequest(
         id=row.id,
         status=row.status,
@@ -65,22 +48,12 @@ def as_api(runtime: Runtime, row: RequestRow) -> DigilockerRequest:
     )
 
 
-CREATE_OPENAPI = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/DigilockerRequestCreate"}}
-        },
-    }
-}
-
-
 @router.post(
     "",
     response_model=DigilockerRequest,
     summary="Create a DigiLocker request",
-    openapi_extra=CREATE_OPENAPI,
-    responses=errors(
+    openapi_extra=json_request_body(DigilockerRequestCreate),
+    responses=error_responses(
         Unauthorized, InvalidPayload, InvalidRedirectUrl, PayloadTooLarge, InternalServerError
     ),
 )
@@ -100,7 +73,7 @@ async def create_request(
     "/{request_id}/status",
     response_model=DigilockerRequestStatus,
     summary="Get DigiLocker request status",
-    responses=errors(Unauthorized, RequestNotFound, InternalServerError),
+    responses=error_responses(Unauthorized, RequestNotFound, InternalServerError),
 )
 # HEAD answers like GET, for monitoring probes; Setu documents only GET.
 @router.head("/{request_id}/status", include_in_schema=False)
@@ -125,7 +98,7 @@ async def request_status(
     "/{request_id}/revoke",
     response_model=RevokeResult,
     summary="Revoke the user's DigiLocker access token",
-    responses=errors(
+    responses=error_responses(
         Unauthorized,
         UserNotAuthenticated,
         RequestNotFound,

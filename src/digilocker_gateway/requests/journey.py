@@ -15,14 +15,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from digilocker_gateway.db.models import DigilockerRequest, ProductInstance
+from digilocker_gateway.db.models import ProductInstance, RequestRecord
 from digilocker_gateway.requests.redirects import failure_redirect, success_redirect
-from digilocker_gateway.requests.service import (
-    AUTHENTICATED,
-    REVOKED,
-    UNAUTHENTICATED,
-    state_digest,
-)
+from digilocker_gateway.requests.service import state_digest
+from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, PKCE_VERIFIER, REFRESH_TOKEN
 from digilocker_gateway.tenants.tenant import Tenant
@@ -63,9 +59,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
     async with runtime.transaction() as session:
         row = (
             await session.execute(
-                select(DigilockerRequest)
-                .where(DigilockerRequest.id == request_id)
-                .with_for_update()
+                select(RequestRecord).where(RequestRecord.id == request_id).with_for_update()
             )
         ).scalar_one_or_none()
         if row is None or row.valid_upto <= now:
@@ -74,11 +68,12 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
                 "Go back to the service that sent you here and start again.",
                 404,
             )
-        if row.status != UNAUTHENTICATED:
+        if row.status != RequestStatus.UNAUTHENTICATED:
+            revoked = row.status == RequestStatus.REVOKED
             raise JourneyPage(
                 "Already done",
                 "DigiLocker access for this request was already given"
-                + (" and has since been revoked." if row.status != AUTHENTICATED else "."),
+                + (" and has since been revoked." if revoked else "."),
                 409,
             )
         instance = await session.get(ProductInstance, row.product_instance_id)
@@ -127,8 +122,8 @@ async def complete_callback(
     async with runtime.transaction() as session:
         row = (
             await session.execute(
-                select(DigilockerRequest)
-                .where(DigilockerRequest.state_hash == state_digest(state))
+                select(RequestRecord)
+                .where(RequestRecord.state_hash == state_digest(state))
                 .with_for_update()
             )
         ).scalar_one_or_none()
@@ -143,8 +138,8 @@ async def complete_callback(
         # makes it so on SQLite too, where the SELECT above takes no lock.
         verifier_enc = row.pkce_verifier_enc
         spent = await session.execute(
-            update(DigilockerRequest)
-            .where(DigilockerRequest.id == row.id, DigilockerRequest.state_hash == row.state_hash)
+            update(RequestRecord)
+            .where(RequestRecord.id == row.id, RequestRecord.state_hash == row.state_hash)
             .values(state_hash=None, pkce_verifier_enc=None)
             .execution_options(synchronize_session=False)
         )
@@ -198,7 +193,7 @@ async def complete_callback(
         )
         logger.warning("token exchange failed: %s", type(exc).__name__)
         async with runtime.transaction() as session:
-            failed = await session.get(DigilockerRequest, consumed.request_id)
+            failed = await session.get(RequestRecord, consumed.request_id)
             if failed is not None:
                 failed.failure_code = failure_code
         return failure_redirect(
@@ -250,8 +245,8 @@ async def _store_grant(
     now = runtime.clock.now()
     replaced: str | None = None
     async with runtime.transaction() as session:
-        row = await session.get(DigilockerRequest, request_id, with_for_update=True)
-        if row is None or row.valid_upto <= now or row.status == REVOKED:
+        row = await session.get(RequestRecord, request_id, with_for_update=True)
+        if row is None or row.valid_upto <= now or row.status == RequestStatus.REVOKED:
             return False  # purged, expired or revoked while the user was at DigiLocker
         sealed = runtime.sealed
         if row.refresh_token_enc is not None:
@@ -269,7 +264,7 @@ async def _store_grant(
         row.digilocker_id = tokens.digilockerid
         row.email = email
         row.phone_number = mobile
-        row.status = AUTHENTICATED
+        row.status = RequestStatus.AUTHENTICATED
         row.callback_completed_at = now
         row.failure_code = None
     if replaced is not None:

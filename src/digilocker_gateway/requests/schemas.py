@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DOC_TYPE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}$")
+from digilocker_gateway.requests.status import RequestStatus
 
-RequestStatus = Literal["unauthenticated", "authenticated", "revoked"]
+DOC_TYPE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
 class DigilockerRequestCreate(BaseModel):
@@ -70,15 +69,3 @@ class DigilockerRequestStatus(DigilockerRequest):
 
 class RevokeResult(BaseModel):
     success: bool
-
-
-class ErrorBody(BaseModel):
-    code: str
-    detail: str
-    traceId: str
-
-
-class ErrorEnvelope(BaseModel):
-    """Every error, whatever the status."""
-
-    error: ErrorBody

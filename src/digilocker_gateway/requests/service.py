@@ -11,7 +11,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digilocker_gateway.db.models import DigilockerRequest
+from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.errors import (
     InvalidRedirectUrl,
     RequestNotFound,
@@ -20,11 +20,8 @@ from digilocker_gateway.errors import (
 )
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
+from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.tenants.tenant import Tenant
-
-UNAUTHENTICATED = "unauthenticated"
-AUTHENTICATED = "authenticated"
-REVOKED = "revoked"
 
 
 def state_digest(state: str) -> str:
@@ -34,15 +31,15 @@ def state_digest(state: str) -> str:
 
 async def create_request(
     session: AsyncSession, *, tenant: Tenant, body: DigilockerRequestCreate, clock: Clock
-) -> DigilockerRequest:
+) -> RequestRecord:
     problem = redirect_url_problem(body.redirectUrl, tenant.redirect_allowed_hosts)
     if problem is not None:
         raise InvalidRedirectUrl(problem)
     now = clock.now()
-    row = DigilockerRequest(
+    row = RequestRecord(
         id=str(uuid.uuid4()),
         product_instance_id=tenant.product_instance_id,
-        status=UNAUTHENTICATED,
+        status=RequestStatus.UNAUTHENTICATED,
         redirect_url=body.redirectUrl,
         doc_types=body.docType or "",
         created_at=now,
@@ -69,14 +66,14 @@ async def get_request(
     request_id: str,
     now: datetime,
     for_update: bool = False,
-) -> DigilockerRequest:
+) -> RequestRecord:
     """The caller's own, unexpired request, else 404: another tenant's request, an expired one
     and one that never existed look the same (setu-api-contract.md, "Lifetimes")."""
     if not is_uuid(request_id):
         raise RequestNotFound()
-    query = select(DigilockerRequest).where(
-        DigilockerRequest.id == request_id,
-        DigilockerRequest.product_instance_id == tenant.product_instance_id,
+    query = select(RequestRecord).where(
+        RequestRecord.id == request_id,
+        RequestRecord.product_instance_id == tenant.product_instance_id,
     )
     if for_update:
         query = query.with_for_update()
@@ -86,10 +83,10 @@ async def get_request(
     return row
 
 
-def require_authenticated(row: DigilockerRequest) -> None:
-    if row.status == REVOKED:
+def require_authenticated(row: RequestRecord) -> None:
+    if row.status == RequestStatus.REVOKED:
         raise TokenRevoked()
-    if row.status != AUTHENTICATED or row.access_token_enc is None:
+    if row.status != RequestStatus.AUTHENTICATED or row.access_token_enc is None:
         raise UserNotAuthenticated()
 
 
@@ -106,7 +103,7 @@ class HasUserDetails(Protocol):
 
 def user_details(row: HasUserDetails) -> dict[str, str]:
     """Setu's `digilockerUserDetails`: `{}` until authenticated, then what DigiLocker gave."""
-    if row.status == UNAUTHENTICATED:
+    if row.status == RequestStatus.UNAUTHENTICATED:
         return {}
     return {
         "digilockerId": row.digilocker_id or "",

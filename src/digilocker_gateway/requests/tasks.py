@@ -8,7 +8,7 @@ import logging
 
 from sqlalchemy import delete, select
 
-from digilocker_gateway.db.models import DigilockerRequest, StoredFile
+from digilocker_gateway.db.models import RequestRecord, StoredFile
 from digilocker_gateway.documents.files import delete_request_files
 from digilocker_gateway.runtime import Runtime
 
@@ -24,8 +24,8 @@ async def purge_expired(runtime: Runtime, *, batch_size: int = 200) -> int:
             ids = (
                 (
                     await session.execute(
-                        select(DigilockerRequest.id)
-                        .where(DigilockerRequest.valid_upto <= now)
+                        select(RequestRecord.id)
+                        .where(RequestRecord.valid_upto <= now)
                         .limit(batch_size)
                         .with_for_update(skip_locked=True)
                     )
@@ -36,9 +36,7 @@ async def purge_expired(runtime: Runtime, *, batch_size: int = 200) -> int:
             for request_id in ids:
                 await delete_request_files(runtime, session, request_id)
             if ids:
-                await session.execute(
-                    delete(DigilockerRequest).where(DigilockerRequest.id.in_(ids))
-                )
+                await session.execute(delete(RequestRecord).where(RequestRecord.id.in_(ids)))
         purged += len(ids)
         if len(ids) < batch_size:
             break

@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from digilocker_gateway.db.models import DigilockerRequest
+from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.errors import InvalidToken, UpstreamServerError
-from digilocker_gateway.requests.service import REVOKED, get_request, require_authenticated
+from digilocker_gateway.requests.service import get_request, require_authenticated
+from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, REFRESH_TOKEN
 from digilocker_gateway.tenants.tenant import Tenant
@@ -46,7 +47,7 @@ async def live_grant(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant
     return await _refresh(runtime, tenant, request_id)
 
 
-def _grant(runtime: Runtime, row: DigilockerRequest) -> Grant:
+def _grant(runtime: Runtime, row: RequestRecord) -> Grant:
     assert row.access_token_enc is not None
     token = runtime.sealed.open(ACCESS_TOKEN, row.id, row.access_token_enc)
     return Grant(row.id, token, row.eaadhaar, row.scope)
@@ -92,7 +93,7 @@ async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
         row = await get_request(
             session, tenant=tenant, request_id=request_id, now=now, for_update=True
         )
-        if row.status == REVOKED:
+        if row.status == RequestStatus.REVOKED:
             return
         require_authenticated(row)
         # The refresh token outlives the access token and revoking it cascades over the grant;
@@ -117,7 +118,7 @@ async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
                 logger.info("DigiLocker calls the %s dead already: %s", field.name, exc.error)
             except UpstreamError:
                 raise UpstreamServerError() from None
-        row.status = REVOKED
+        row.status = RequestStatus.REVOKED
         row.access_token_enc = None
         row.refresh_token_enc = None
         row.access_expires_at = None

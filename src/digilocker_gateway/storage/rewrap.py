@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from digilocker_gateway.db.models import Client, DigilockerRequest, ProductInstance, StoredFile
+from digilocker_gateway.db.models import Client, ProductInstance, RequestRecord, StoredFile
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.encryption import DecryptionError
 from digilocker_gateway.storage.sealed import (
@@ -44,9 +44,9 @@ logger = logging.getLogger("digilocker_gateway.rewrap")
 
 # Every sealed column (storage/sealed.py) of a request row, with the field it holds.
 _REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], SealedField], ...] = (
-    (DigilockerRequest.pkce_verifier_enc, PKCE_VERIFIER),
-    (DigilockerRequest.access_token_enc, ACCESS_TOKEN),
-    (DigilockerRequest.refresh_token_enc, REFRESH_TOKEN),
+    (RequestRecord.pkce_verifier_enc, PKCE_VERIFIER),
+    (RequestRecord.access_token_enc, ACCESS_TOKEN),
+    (RequestRecord.refresh_token_enc, REFRESH_TOKEN),
 )
 
 
@@ -105,12 +105,12 @@ async def _rewrap_request_values(runtime: Runtime, report: RewrapReport, batch_s
         async with runtime.sessions() as session:
             rows = (
                 await session.execute(
-                    select(DigilockerRequest.id, *columns)
+                    select(RequestRecord.id, *columns)
                     .where(
-                        DigilockerRequest.id > last_id,
+                        RequestRecord.id > last_id,
                         or_(*(_under_other_key(column, active) for column in columns)),
                     )
-                    .order_by(DigilockerRequest.id)
+                    .order_by(RequestRecord.id)
                     .limit(batch_size)
                 )
             ).all()
@@ -119,7 +119,7 @@ async def _rewrap_request_values(runtime: Runtime, report: RewrapReport, batch_s
                 if old is None:
                     continue
                 done, bad = await _rewrap_column_value(
-                    runtime, DigilockerRequest, column, row_id, old, field
+                    runtime, RequestRecord, column, row_id, old, field
                 )
                 report.values += done
                 report.unreadable += bad
@@ -159,9 +159,9 @@ async def _rewrap_file(runtime: Runtime, file_id: str, request_id: str, now: dat
         # Lock the request row, then the file row (purge and revoke lock them before deleting
         # the blob). A no-op UPDATE takes the lock on PostgreSQL and SQLite alike.
         locked_request = await session.execute(
-            update(DigilockerRequest)
-            .where(DigilockerRequest.id == request_id, DigilockerRequest.valid_upto > now)
-            .values(status=DigilockerRequest.status)
+            update(RequestRecord)
+            .where(RequestRecord.id == request_id, RequestRecord.valid_upto > now)
+            .values(status=RequestRecord.status)
             .execution_options(synchronize_session=False)
         )
         if getattr(locked_request, "rowcount", 0) != 1:

@@ -1,0 +1,53 @@
+"""The fetch-Aadhaar answer: Setu's OKYC-shaped JSON, field for field
+(docs/reference/setu-api.md §8; the mapping from the XML is docs/reference/aadhaar-xml.md §3)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class AadhaarAddress(BaseModel):
+    careOf: str
+    country: str
+    district: str
+    house: str
+    landmark: str
+    locality: str
+    pin: str
+    postOffice: str
+    state: str
+    street: str
+    subDistrict: str
+    vtc: str
+
+
+class AadhaarVerified(BaseModel):
+    email: bool
+    phone: bool
+    signature: bool
+
+
+class AadhaarXml(BaseModel):
+    fileUrl: str
+    shareCode: str
+    validUntil: str
+
+
+class Aadhaar(BaseModel):
+    address: AadhaarAddress
+    dateOfBirth: str
+    email: str
+    gender: str
+    generatedAt: str
+    maskedNumber: str
+    name: str
+    phone: str
+    photo: str
+    verified: AadhaarVerified
+    xml: AadhaarXml
+
+
+class AadhaarResult(BaseModel):
+    aadhaar: Aadhaar
+    id: str
+    status: str
