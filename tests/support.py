@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,12 +15,27 @@ from fastapi import FastAPI
 
 from digilocker_gateway.app import create_app
 from digilocker_gateway.config import Settings
-from digilocker_gateway.kit.clock import ManualClock
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.service import create_client
 
 BASE_URL = "http://gateway.test"
 REDIRECT_URL = "https://app.example.com/kyc/done?sessionId=XYZ"
+
+
+class ManualClock:
+    """A clock that only moves when told to; starts at the real time unless given one."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+    def set(self, when: datetime) -> None:
+        self._now = when
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from lxml import etree
 
 from digilocker_gateway.aadhaar.okyc import read_digilocker, read_offline
+from digilocker_gateway.aadhaar.signers import load_trusted_signers
 from digilocker_gateway.aadhaar.verify import (
     AadhaarXmlError,
     MalformedXml,
@@ -25,6 +28,7 @@ from digilocker_gateway.aadhaar.verify import (
     parse_unverified,
     verify_aadhaar_xml,
 )
+from digilocker_gateway.config import Settings
 from digilocker_gateway.simulator.eaadhaar import render_eaadhaar_xml
 from digilocker_gateway.simulator.model import SimUser
 from digilocker_gateway.simulator.pki import SimulatorPKI
@@ -48,6 +52,10 @@ def assert_no_personal_data(error: AadhaarXmlError, user: SimUser) -> None:
     assert "<" not in message
 
 
+def signer_fingerprint(pki: SimulatorPKI) -> str:
+    return x509.load_pem_x509_certificate(pki.signer_cert_pem).fingerprint(hashes.SHA256()).hex()
+
+
 def test_valid_certificate_verifies_with_pinned_signer(
     eaadhaar_xml: bytes, trusted: TrustedSigners, pki: SimulatorPKI
 ) -> None:
@@ -55,7 +63,7 @@ def test_valid_certificate_verifies_with_pinned_signer(
 
     assert verified.root.tag == "Certificate"
     assert verified.variant == "digilocker"
-    assert verified.signer_sha256 == pki.signer_certificate.fingerprint(hashes.SHA256()).hex()
+    assert verified.signer_sha256 == signer_fingerprint(pki)
     # The enveloped signature is not part of what was signed, so it is not handed out.
     assert verified.root.find(f"{{{DS}}}Signature") is None
 
@@ -96,16 +104,24 @@ def test_rotation_list_where_only_second_cert_matches_passes(
 
     verified = verify_aadhaar_xml(eaadhaar_xml, rotation)
 
-    assert verified.signer_sha256 == pki.signer_certificate.fingerprint(hashes.SHA256()).hex()
+    assert verified.signer_sha256 == signer_fingerprint(pki)
 
 
-def test_rotation_list_read_from_files_passes(
+async def test_rotation_list_read_from_the_configured_files_passes(
     eaadhaar_xml: bytes, pki: SimulatorPKI, other_pki: SimulatorPKI, tmp_path: Path
 ) -> None:
-    (tmp_path / "old.pem").write_bytes(other_pki.signer_cert_pem)
+    # The older file lacks its final newline: files are joined so that still parses.
+    (tmp_path / "old.pem").write_bytes(other_pki.signer_cert_pem.rstrip(b"\n"))
     (tmp_path / "new.pem").write_bytes(pki.signer_cert_pem)
-    signers = TrustedSigners.from_files([tmp_path / "old.pem", str(tmp_path / "new.pem")])
+    settings = Settings(
+        data_dir=tmp_path,
+        aadhaar_signer_cert_files=[tmp_path / "old.pem", tmp_path / "new.pem"],
+        aadhaar_trust_simulator=False,
+    )
+    async with httpx.AsyncClient() as http:
+        signers = await load_trusted_signers(settings, http)
 
+    assert len(signers) == 2
     assert verify_aadhaar_xml(eaadhaar_xml, signers).root.tag == "Certificate"
 
 

@@ -16,14 +16,15 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from digilocker_gateway.kit.clock import ManualClock
 from digilocker_gateway.simulator.app import create_simulator_app
 from digilocker_gateway.simulator.driver import run_journey
 from digilocker_gateway.simulator.settings import SimulatorSettings
+from tests.support import ManualClock
 
 CLIENT_ID = "DLGSIMDEV1"
 CLIENT_SECRET = "simulator-dev-secret"
 REDIRECT_URI = "http://127.0.0.1:8000/digilocker/callback"
+
 BASE_URL = "http://sim.test"
 TOKEN_PATH = "/public/oauth2/1/token"
 

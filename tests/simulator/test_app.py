@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from digilocker_gateway.kit.clock import ManualClock
 from digilocker_gateway.simulator import resources
 from digilocker_gateway.simulator.app import create_simulator_app
 from digilocker_gateway.simulator.cli import build_settings, simulator_command
 from digilocker_gateway.simulator.driver import run_journey
 from digilocker_gateway.simulator.settings import SimulatorSettings, parse_app_spec
 from tests.simulator.conftest import REDIRECT_URI, Sim, new_verifier
+from tests.support import ManualClock
 
 
 async def test_journey_works_mounted_under_a_prefix() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from digilocker_gateway.simulator.driver import JourneyError, run_journey
+from digilocker_gateway.simulator.users import verhoeff_check_digit, verhoeff_valid
 from tests.simulator.conftest import REDIRECT_URI, Sim, new_verifier
 
 SCENARIOS = [
@@ -106,9 +107,19 @@ async def test_unknown_mobile_number_stops_the_journey_with_its_error(sim: Sim) 
         await sim.journey(user, new_verifier(), identifier=unknown)
 
 
+def unknown_aadhaar(known: set[str]) -> str:
+    """A Verhoeff-valid 12-digit number (starting with 1) that no seeded user has."""
+    candidates = (f"1999{n:07d}" for n in range(10**6))
+    return next(
+        number + verhoeff_check_digit(number)
+        for number in candidates
+        if number + verhoeff_check_digit(number) not in known
+    )
+
+
 async def test_unknown_aadhaar_number_signs_up_with_new_account_y(sim: Sim) -> None:
     known = {u["aadhaar"] for u in await sim.users()}
-    number = next(f"1999{n:08d}" for n in range(10**6) if f"1999{n:08d}" not in known)
+    number = unknown_aadhaar(known)
     verifier = new_verifier()
 
     final = await run_journey(
@@ -120,6 +131,22 @@ async def test_unknown_aadhaar_number_signs_up_with_new_account_y(sim: Sim) -> N
     users = {u["aadhaar"]: u for u in await sim.users()}
     assert users[number]["pin"] == "246810"
     assert users[number]["hasAccount"] is True
+
+
+async def test_aadhaar_number_with_a_wrong_check_digit_is_refused(sim: Sim) -> None:
+    valid = unknown_aadhaar({u["aadhaar"] for u in await sim.users()})
+    typo = valid[:-1] + str((int(valid[-1]) + 1) % 10)
+    assert not verhoeff_valid(typo)
+
+    with pytest.raises(JourneyError, match="not a valid Aadhaar number"):
+        await run_journey(
+            sim.client,
+            sim.authorize_url(new_verifier()),
+            identifier=typo,
+            otp="123456",
+            pin="111111",
+        )
+    assert typo not in {u["aadhaar"] for u in await sim.users()}
 
 
 async def test_dl_flow_signup_marks_existing_user_new_account_y(sim: Sim) -> None:

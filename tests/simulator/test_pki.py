@@ -127,7 +127,7 @@ def test_signed_xml_verifies_in_chain_mode_against_the_test_ca(
     etree.SubElement(root, "CertificateData").text = "synthetic"
     data = pki.sign_enveloped(root, c14n="exclusive")
     ca_file = tmp_path / "ca.pem"
-    ca_file.write_bytes(pki.ca_cert_pem)
+    ca_file.write_bytes(pki.chain_pem[-1])
     result = XMLVerifier().verify(data, ca_pem_file=str(ca_file), expect_config=CONFIG)
     assert result.signed_xml.findtext("CertificateData") == "synthetic"
 

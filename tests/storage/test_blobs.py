@@ -63,7 +63,6 @@ async def test_large_blob_in_odd_chunks_round_trips(tmp_path: Path) -> None:
 
     assert info.size == len(data)
     assert await read_all(store, KEY) == data
-    assert (await store.stat(KEY)).size == len(data)
 
 
 async def test_stored_file_is_encrypted_and_not_named_after_key(tmp_path: Path) -> None:
@@ -97,17 +96,7 @@ async def test_put_over_existing_key_replaces_blob(tmp_path: Path) -> None:
     await store.put(KEY, feed([b"second"]), content_type="application/xml")
 
     assert await read_all(store, KEY) == b"second"
-    assert (await store.stat(KEY)).content_type == "application/xml"
     assert len(stored_files(tmp_path)) == 1
-
-
-async def test_stat_returns_size_and_content_type(tmp_path: Path) -> None:
-    store = make_store(tmp_path)
-    await store.put(KEY, feed([b"abc", b"defg"]), content_type="application/pdf")
-
-    info = await store.stat(KEY)
-
-    assert (info.size, info.content_type) == (7, "application/pdf")
 
 
 async def test_open_missing_key_raises_blob_not_found(tmp_path: Path) -> None:
@@ -117,11 +106,6 @@ async def test_open_missing_key_raises_blob_not_found(tmp_path: Path) -> None:
         await store.open("requests/none/missing")
 
     assert caught.value.key == "requests/none/missing"
-
-
-async def test_stat_missing_key_raises_blob_not_found(tmp_path: Path) -> None:
-    with pytest.raises(BlobNotFound):
-        await make_store(tmp_path).stat(KEY)
 
 
 async def test_delete_removes_blob_and_is_idempotent(tmp_path: Path) -> None:

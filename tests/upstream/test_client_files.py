@@ -17,6 +17,7 @@ from digilocker_gateway.upstream.errors import (
     UpstreamTransportError,
 )
 from digilocker_gateway.upstream.protocol import file_hmac
+from digilocker_gateway.upstream.streams import read_whole
 
 BASE_URL = "https://dl.test/public"
 CLIENT_SECRET = "synthetic-partner-secret"
@@ -24,6 +25,17 @@ ACCESS_TOKEN = "0123456789abcdef0123456789abcdef01234567"
 URI = "in.gov.cbse-HSCER-201412345678"
 CHUNKS = [b"%PDF-1.7\n", b"synthetic marksheet ", b"of a synthetic student\n%%EOF"]
 BODY = b"".join(CHUNKS)
+
+
+async def read_file(
+    client: DigiLockerClient, *, kind: str = "file", max_bytes: int = 32 * 1024 * 1024
+) -> tuple[bytes, str | None]:
+    """A whole document or XML as the gateway reads one: streamed, with every check."""
+    opened = (client.stream_xml if kind == "xml" else client.stream_file)(
+        ACCESS_TOKEN, URI, max_bytes=max_bytes
+    )
+    async with opened as stream:
+        return await read_whole(stream), stream.content_type
 
 
 class ChunkStream(httpx.AsyncByteStream):
@@ -146,17 +158,17 @@ async def test_wrong_hmac_raises_integrity_error_after_the_last_chunk() -> None:
 
 async def test_missing_hmac_is_accepted_unless_required() -> None:
     async with client_for(FileUpstream(pdf_answer())) as client:
-        body, _ = await client.fetch_file(ACCESS_TOKEN, URI)
+        body, _ = await read_file(client)
     assert body == BODY
     async with client_for(FileUpstream(pdf_answer()), require_hmac=True) as client:
         with pytest.raises(UpstreamIntegrityError, match="missing"):
-            await client.fetch_file(ACCESS_TOKEN, URI)
+            await read_file(client)
 
 
 async def test_disabled_verification_ignores_a_wrong_hmac() -> None:
     upstream = FileUpstream(pdf_answer(hmac="d3Jvbmc="))
     async with client_for(upstream, verify_hmac=False, require_hmac=True) as client:
-        body, content_type = await client.fetch_file(ACCESS_TOKEN, URI)
+        body, content_type = await read_file(client)
     assert (body, content_type) == (BODY, "application/pdf")
 
 
@@ -165,7 +177,7 @@ async def test_stream_xml_uses_the_xml_path() -> None:
     answer = (200, {"content-type": "application/xml", "hmac": file_hmac(CLIENT_SECRET, xml[0])})
     upstream = FileUpstream((*answer, ChunkStream(xml)))
     async with client_for(upstream) as client:
-        body, content_type = await client.fetch_file(ACCESS_TOKEN, URI, kind="xml")
+        body, content_type = await read_file(client, kind="xml")
     assert upstream.requests[0].url.raw_path.decode() == f"/public/oauth2/1/xml/{URI}"
     assert (body, content_type) == (xml[0], "application/xml")
 
@@ -209,7 +221,7 @@ async def test_file_5xx_is_retried_and_the_failed_answer_closed() -> None:
     failed = json_answer(530, "repository_service_unresponsive")
     upstream = FileUpstream(failed, pdf_answer(hmac=file_hmac(CLIENT_SECRET, BODY)))
     async with client_for(upstream) as client:
-        body, _ = await client.fetch_file(ACCESS_TOKEN, URI)
+        body, _ = await read_file(client)
     assert body == BODY
     assert len(upstream.requests) == 2
     assert failed[2].closed
@@ -242,16 +254,16 @@ async def test_a_file_stream_can_be_read_only_once() -> None:
 
 
 @pytest.mark.parametrize("declared", [True, False])
-async def test_fetch_file_larger_than_max_bytes_is_refused(declared: bool) -> None:
+async def test_file_larger_than_max_bytes_is_refused(declared: bool) -> None:
     headers = {"content-length": str(len(BODY))} if declared else {}
     async with client_for(FileUpstream(pdf_answer(headers=headers))) as client:
         with pytest.raises(UpstreamMalformedResponse, match="larger"):
-            await client.fetch_file(ACCESS_TOKEN, URI, max_bytes=len(BODY) - 1)
+            await read_file(client, max_bytes=len(BODY) - 1)
 
 
 async def test_compressed_file_answer_is_refused_as_malformed() -> None:
     answer = pdf_answer(hmac=file_hmac(CLIENT_SECRET, BODY), headers={"content-encoding": "gzip"})
     async with client_for(FileUpstream(answer)) as client:
         with pytest.raises(UpstreamMalformedResponse, match="content-encoding"):
-            await client.fetch_file(ACCESS_TOKEN, URI)
+            await read_file(client)
     assert answer[2].closed

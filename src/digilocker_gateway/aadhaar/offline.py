@@ -5,6 +5,9 @@ UIDAI's rule: SHA-256 applied N times to `value + shareCode`, N being the last d
 Aadhaar number, with 0 and 1 both meaning once; each further round hashes the lower-case hex of
 the previous digest (the reading that working code uses, §2). For email, UIDAI's own FAQ also
 says "simple SHA256 of the email without any salt", so an email is accepted under either rule.
+
+Only the tests reach this module today: the offline e-KYC upload (`POST /api/aadhaar/offline`,
+the document-data issue) is the call that will use it, with `verify_aadhaar_xml`'s variant B.
 """
 
 from __future__ import annotations

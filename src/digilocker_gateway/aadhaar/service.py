@@ -17,6 +17,7 @@ from digilocker_gateway.aadhaar.verify import (
     verify_aadhaar_xml,
 )
 from digilocker_gateway.documents.files import (
+    CONTENT_TYPES,
     blob_key_for,
     file_valid_upto,
     keep_file,
@@ -72,14 +73,14 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
     async def single_chunk() -> AsyncIterator[bytes]:
         yield raw
 
-    await runtime.blobs.put(blob_key, single_chunk(), content_type="application/xml")
+    await runtime.blobs.put(blob_key, single_chunk(), content_type=CONTENT_TYPES["xml"])
     kept = await keep_file(
         runtime,
         tenant,
         request_id=request_id,
         blob_key=blob_key,
         kind="aadhaar_xml",
-        content_type="application/xml",
+        content_type=CONTENT_TYPES["xml"],
         size=len(raw),
         doc_type="ADHAR",
         org_id="",

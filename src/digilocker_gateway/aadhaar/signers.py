@@ -17,12 +17,13 @@ from digilocker_gateway.config import Settings
 
 
 async def load_trusted_signers(settings: Settings, http: httpx.AsyncClient) -> TrustedSigners:
-    bundle = b"".join(Path(path).read_bytes() for path in settings.aadhaar_signer_cert_files)
+    pems = [Path(path).read_bytes() for path in settings.aadhaar_signer_cert_files]
     if settings.trusts_simulator_signer:
         response = await http.get(settings.simulator_signer_url)
         response.raise_for_status()
-        bundle += response.content
-    return TrustedSigners.from_pem_bundle(bundle)
+        pems.append(response.content)
+    # Joined by newlines: a PEM file need not end with one.
+    return TrustedSigners.from_pem_bundle(b"\n".join(pems))
 
 
 class AadhaarSigners:

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
@@ -176,15 +174,6 @@ class TrustedSigners:
         for certificate in loaded:
             unique.setdefault(certificate.fingerprint(_sha256()), certificate)
         return cls(tuple(unique.values()))
-
-    @classmethod
-    def from_files(cls, paths: Iterable[str | Path]) -> TrustedSigners:
-        """Read PEM bundles from files, in order."""
-        return cls.from_pem_bundle(b"\n".join(Path(path).read_bytes() for path in paths))
-
-    @property
-    def pems(self) -> list[bytes]:
-        return [certificate.public_bytes(Encoding.PEM) for certificate in self.certificates]
 
     def __len__(self) -> int:
         return len(self.certificates)

@@ -8,7 +8,6 @@ DigiLocker's errors map to Setu's codes through the one table in `error_mapping.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
 from digilocker_gateway.documents.files import (
@@ -32,24 +31,11 @@ from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.client import DigiLockerClient
 from digilocker_gateway.upstream.errors import (
     UpstreamError,
-    UpstreamMalformedResponse,
     UpstreamResponseError,
 )
 from digilocker_gateway.upstream.protocol import IssuedDocument
 
 logger = logging.getLogger("digilocker_gateway.documents")
-
-MIME_FOR_FORMAT = {"pdf": "application/pdf", "xml": "application/xml"}
-
-
-async def bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
-    """Pass chunks through until `limit` bytes: a runaway answer must not fill the disk."""
-    total = 0
-    async for chunk in chunks:
-        total += len(chunk)
-        if total > limit:
-            raise UpstreamMalformedResponse(f"document larger than {limit} bytes")
-        yield chunk
 
 
 def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | None) -> None:
@@ -103,21 +89,17 @@ async def fetch_document(
     grant = await live_grant(runtime, tenant, request_id)
     upstream = runtime.upstream(tenant)
     try:
-        uri, mime = await _locate(upstream, grant.access_token, entry, body)
-        if mime and MIME_FOR_FORMAT[body.format] not in mime:
-            raise InvalidPayload(f"This document is not available as {body.format}.")
-        stream = (
-            upstream.stream_xml(grant.access_token, uri)
-            if body.format == "xml"
-            else upstream.stream_file(grant.access_token, uri)
-        )
-        blob_key = blob_key_for(request_id)
         content_type = CONTENT_TYPES[body.format]
-        async with stream as download:
+        uri, mime = await _locate(upstream, grant.access_token, entry, body)
+        if mime and content_type not in mime:
+            raise InvalidPayload(f"This document is not available as {body.format}.")
+        stream = upstream.stream_xml if body.format == "xml" else upstream.stream_file
+        blob_key = blob_key_for(request_id)
+        async with stream(
+            grant.access_token, uri, max_bytes=runtime.settings.max_document_bytes
+        ) as download:
             info = await runtime.blobs.put(
-                blob_key,
-                bounded(download.iter_chunks(), runtime.settings.max_document_bytes),
-                content_type=content_type,
+                blob_key, download.iter_chunks(), content_type=content_type
             )
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)

@@ -27,6 +27,7 @@ from digilocker_gateway.storage.signed_urls import (
 )
 from digilocker_gateway.tenants.tenant import Tenant
 
+# The content type each fetch-document `format` is stored and served as.
 CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from digilocker_gateway.db.models import ProductInstance, RequestRecord
+from digilocker_gateway.kit.text import printable_prefix
 from digilocker_gateway.requests.redirects import failure_redirect, success_redirect
 from digilocker_gateway.requests.service import state_digest
 from digilocker_gateway.requests.status import RequestStatus
@@ -160,7 +161,7 @@ async def complete_callback(
         elif error or not code:
             failure = (
                 CALLBACK_ERROR_CODES.get(error or "", DEFAULT_CALLBACK_ERROR_CODE),
-                _clean(error_description) or "DigiLocker did not grant access.",
+                printable_prefix(error_description) or "DigiLocker did not grant access.",
             )
         elif verifier_enc is None:
             failure = ("session_expired", "The sign-in session is no longer valid; start again.")
@@ -277,10 +278,3 @@ async def _revoke_quietly(upstream: DigiLockerClient, token: str) -> None:
         await upstream.revoke(token)
     except UpstreamError as exc:
         logger.warning("could not revoke an unused grant: %s", type(exc).__name__)
-
-
-def _clean(text: str | None) -> str:
-    """DigiLocker's description, bounded and printable, before it goes into a URL."""
-    if not text:
-        return ""
-    return "".join(ch for ch in text if ch.isprintable())[:200]

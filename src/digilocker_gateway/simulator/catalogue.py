@@ -282,9 +282,6 @@ class Catalogue:
     def doctype(self, orgid: str, doctype: str) -> DocType | None:
         return self._doctypes.get((orgid, doctype))
 
-    def pair_count(self) -> int:
-        return len(self._doctypes)
-
 
 def _anchor_issuers() -> list[Issuer]:
     anchors = [

@@ -138,7 +138,8 @@ def mobile_email_hash(value: str, share_code: str, last_digit: int) -> str:
 def render_offline_ekyc_xml(
     user: SimUser, pki: SimulatorPKI, now: datetime, share_code: str
 ) -> bytes:
-    """Variant B, UIDAI's OfflinePaperlessKyc, signed with inclusive C14N 1.0 (§2)."""
+    """Variant B, UIDAI's OfflinePaperlessKyc, signed with inclusive C14N 1.0 (§2). Only the tests
+    use it until the simulator serves a user's offline e-KYC ZIP (the document-data issue)."""
     ts = _ist(now)
     last_digit = int(user.aadhaar[-1])
     document = _element(

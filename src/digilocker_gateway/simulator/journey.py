@@ -23,7 +23,7 @@ from digilocker_gateway.simulator.errors import PageError
 from digilocker_gateway.simulator.model import Address, SimUser
 from digilocker_gateway.simulator.oauth import app_label, form_text, journey_action, with_query
 from digilocker_gateway.simulator.state import AuthorizationCode, Grant
-from digilocker_gateway.simulator.users import TEST_OTP, TEST_PIN
+from digilocker_gateway.simulator.users import TEST_OTP, TEST_PIN, verhoeff_valid
 
 EAADHAAR_DOCTYPE = "ADHAR"
 BASE_SCOPES = ("files.issueddocs", "userdetails")
@@ -75,6 +75,9 @@ def _identify(
         if journey.signup:
             return again("Enter your 12-digit Aadhaar number to sign up.")
         return again("No DigiLocker account uses this mobile number. Sign up with Aadhaar.")
+    if user is None and not verhoeff_valid(identifier):
+        # Every Aadhaar number ends with a Verhoeff check digit; DigiLocker refuses a typo here.
+        return again("This is not a valid Aadhaar number. Check the 12 digits and try again.")
     if user is None:
         # An unknown Aadhaar number signs up for a new account (reference §16: new_account=Y).
         user = _new_synthetic_user(identifier, users)

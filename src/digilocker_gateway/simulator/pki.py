@@ -209,14 +209,6 @@ class SimulatorPKI:
             chain = (leaf_pem, *chain)
         return cls(key, leaf_pem, chain)
 
-    @property
-    def signer_certificate(self) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(self.signer_cert_pem)
-
-    @property
-    def ca_cert_pem(self) -> bytes:
-        return self.chain_pem[-1]
-
     def sign_enveloped(self, root: etree._Element, *, c14n: C14nAlgorithm) -> bytes:
         """Sign `root` like DigiLocker and return the serialised document.
 

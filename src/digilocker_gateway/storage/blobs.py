@@ -259,20 +259,6 @@ class LocalBlobStore:
         finally:
             handle.close()
 
-    async def stat(self, key: str) -> BlobInfo:
-        """Size and content type of a stored blob, from its file header alone."""
-        path = self.path_for(key)
-
-        def read() -> tuple[str, int]:
-            with path.open("rb") as handle:
-                return _read_file_header(handle)
-
-        try:
-            content_type, size = await asyncio.to_thread(read)
-        except FileNotFoundError:
-            raise BlobNotFound(key) from None
-        return BlobInfo(key=key, size=size, content_type=content_type)
-
     async def delete(self, key: str) -> None:
         path = self.path_for(key)
         await asyncio.to_thread(path.unlink, missing_ok=True)

@@ -4,9 +4,9 @@ streams of any length (stored documents, Aadhaar XML).
 design.md (Secrets): values carry the id of the key that sealed them, so keys can rotate. Old
 keys stay in the keyring to decrypt; new data always uses the active key. Because everything we
 encrypt dies with its request after `validUpto`, the usual rotation is lazy: switch the active
-key, wait out the longest request lifetime, drop the old key. A job that must move data sooner
-can find old values with `text_key_id` / `stream_key_id` and reseal them with `rewrap_text` /
-`rewrap_stream`.
+key, wait out the longest request lifetime, drop the old key. `keys rewrap` moves data sooner
+(storage/rewrap.py): it finds old values with `text_key_id` and reseals them with
+`rewrap_text`, and reseals stored files through the blob store.
 
 Text format: ``v1.<kid>.<b64url nonce>.<b64url ciphertext+tag>``.
 
@@ -284,12 +284,6 @@ async def _read_header(
     return _StreamHeader(key_id, chunk_size, salt, prefix), raw_header
 
 
-async def stream_key_id(chunks: AsyncIterator[bytes]) -> str:
-    """The id of the key that sealed an encrypted stream, read from its header only."""
-    header, _ = await _read_header(chunks, bytearray())
-    return header.key_id
-
-
 async def decrypt_stream(
     keyring: Keyring, chunks: AsyncIterator[bytes], *, associated_data: bytes
 ) -> AsyncGenerator[bytes, None]:
@@ -325,12 +319,3 @@ async def decrypt_stream(
     last = sealer.open(bytes(buffer), final=True)
     if last:
         yield last
-
-
-async def rewrap_stream(
-    keyring: Keyring, chunks: AsyncIterator[bytes], *, associated_data: bytes
-) -> AsyncGenerator[bytes, None]:
-    """Decrypt a stream and reseal it under the active key, one record in memory at a time."""
-    plaintext = decrypt_stream(keyring, chunks, associated_data=associated_data)
-    async for sealed in encrypt_stream(keyring, plaintext, associated_data=associated_data):
-        yield sealed

@@ -62,10 +62,6 @@ class RewrapReport:
     # secrets (keyed hashes cannot be rewrapped).
     client_hashes_by_key: dict[str, int] = dataclass_field(default_factory=dict)
 
-    @property
-    def old_keys_still_needed(self) -> list[str]:
-        return sorted(self.client_hashes_by_key)
-
 
 def _under_other_key(column: InstrumentedAttribute[Any], active_id: str) -> Any:
     # Key ids may contain "_", a LIKE wildcard, hence autoescape.

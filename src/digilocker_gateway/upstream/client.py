@@ -22,7 +22,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import quote
 
 import httpx
@@ -58,8 +57,8 @@ __all__ = ["DEFAULT_MAX_FILE_BYTES", "DigiLockerClient", "FileStream", "PartnerC
 
 logger = logging.getLogger("digilocker_gateway.upstream")
 
-# fetch_file reads into memory; documents are small (uploads are capped at 10 MB, §14), so
-# anything far beyond that is a fault, not a document.
+# The default bound on one file answer; documents are small (uploads are capped at 10 MB, §14),
+# so anything far beyond that is a fault, not a document.
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 
 _NOT_JSON = object()
@@ -215,39 +214,33 @@ class DigiLockerClient:
 
     # Files (reference §8-10) -------------------------------------------------------------
 
-    def stream_file(self, access_token: str, uri: str) -> AbstractAsyncContextManager[FileStream]:
+    def stream_file(
+        self, access_token: str, uri: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> AbstractAsyncContextManager[FileStream]:
         """A document's bytes by URI (`/oauth2/1/file/{uri}`)."""
-        return self._stream("file", f"/oauth2/1/file/{_path_segment(uri)}", access_token)
+        path = f"/oauth2/1/file/{_path_segment(uri)}"
+        return self._stream("file", path, access_token, max_bytes)
 
-    def stream_xml(self, access_token: str, uri: str) -> AbstractAsyncContextManager[FileStream]:
+    def stream_xml(
+        self, access_token: str, uri: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> AbstractAsyncContextManager[FileStream]:
         """An issued document's certificate XML by URI (`/oauth2/1/xml/{uri}`)."""
-        return self._stream("xml", f"/oauth2/1/xml/{_path_segment(uri)}", access_token)
-
-    def stream_eaadhaar(self, access_token: str) -> AbstractAsyncContextManager[FileStream]:
-        """The user's e-Aadhaar XML; call only when the grant says `eaadhaar=Y` (§10)."""
-        return self._stream("eaadhaar", self._credentials.eaadhaar_path, access_token)
-
-    async def fetch_file(
-        self,
-        access_token: str,
-        uri: str,
-        *,
-        kind: Literal["file", "xml"] = "file",
-        max_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    ) -> tuple[bytes, str]:
-        """A whole document (or its XML), hmac checked, and its content type."""
-        opened = (self.stream_xml if kind == "xml" else self.stream_file)(access_token, uri)
-        return await _read(opened, kind, max_bytes)
+        path = f"/oauth2/1/xml/{_path_segment(uri)}"
+        return self._stream("xml", path, access_token, max_bytes)
 
     async def fetch_eaadhaar(
         self, access_token: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
     ) -> tuple[bytes, str]:
-        """The whole e-Aadhaar XML, hmac checked, and its content type."""
-        return await _read(self.stream_eaadhaar(access_token), "eaadhaar", max_bytes)
+        """The user's whole e-Aadhaar XML, hmac checked, and its content type; call only when
+        the grant says `eaadhaar=Y` (§10)."""
+        opened = self._stream("eaadhaar", self._credentials.eaadhaar_path, access_token, max_bytes)
+        async with opened as stream:
+            body = await read_whole(stream)
+            return body, stream.content_type or "application/octet-stream"
 
     @asynccontextmanager
     async def _stream(
-        self, operation: str, path: str, access_token: str
+        self, operation: str, path: str, access_token: str, max_bytes: int
     ) -> AsyncIterator[FileStream]:
         # `identity`: the hmac covers the body as sent, so it must not arrive compressed.
         headers = {"Accept-Encoding": "identity"}
@@ -271,6 +264,7 @@ class DigiLockerClient:
                 operation=operation,
                 checker=checker,
                 require_hmac=credentials.require_hmac,
+                max_bytes=max_bytes,
             )
         finally:
             await response.aclose()
@@ -352,14 +346,6 @@ class DigiLockerClient:
         credentials = self._credentials
         pair = f"{credentials.client_id}:{credentials.client_secret}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
-
-
-async def _read(
-    opened: AbstractAsyncContextManager[FileStream], operation: str, max_bytes: int
-) -> tuple[bytes, str]:
-    async with opened as stream:
-        body = await read_whole(stream, max_bytes=max_bytes, operation=operation)
-        return body, stream.content_type or "application/octet-stream"
 
 
 def _path_segment(uri: str) -> str:

@@ -19,6 +19,8 @@ operation, the status and DigiLocker's (bounded) error code and description only
 
 from __future__ import annotations
 
+from digilocker_gateway.kit.text import printable_prefix
+
 __all__ = [
     "UpstreamError",
     "UpstreamIntegrityError",
@@ -27,14 +29,6 @@ __all__ = [
     "UpstreamTimeout",
     "UpstreamTransportError",
 ]
-
-# DigiLocker's error_description is free text from outside; keep it short enough for logs and
-# redirect URLs.
-_MAX_DESCRIPTION = 200
-
-
-def _bounded(text: str) -> str:
-    return "".join(ch for ch in text if ch.isprintable())[:_MAX_DESCRIPTION]
 
 
 class UpstreamError(Exception):
@@ -63,8 +57,8 @@ class UpstreamResponseError(UpstreamError):
 
     def __init__(self, status: int, error: str, description: str = "") -> None:
         self.status = status
-        self.error = _bounded(error)
-        self.description = _bounded(description)
+        self.error = printable_prefix(error)
+        self.description = printable_prefix(description)
         message = f"DigiLocker answered {status} {error}"
         super().__init__(f"{message}: {self.description}" if self.description else message)
 

@@ -52,7 +52,7 @@ class FileStream:
     """One file answer, open. Read it once with `iter_chunks()`; the `hmac` verdict comes
     after the last chunk."""
 
-    __slots__ = ("_checker", "_operation", "_require_hmac", "_response", "_started")
+    __slots__ = ("_checker", "_max_bytes", "_operation", "_require_hmac", "_response", "_started")
 
     def __init__(
         self,
@@ -61,11 +61,13 @@ class FileStream:
         operation: str,
         checker: HmacChecker | None,
         require_hmac: bool,
+        max_bytes: int,
     ) -> None:
         self._response = response
         self._operation = operation
         self._checker = checker
         self._require_hmac = require_hmac
+        self._max_bytes = max_bytes
         self._started = False
 
     @property
@@ -79,16 +81,26 @@ class FileStream:
         return int(value) if value.isdigit() else None
 
     async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
-        """The body's bytes exactly as received. Raises `UpstreamIntegrityError` after the last
-        chunk when the `hmac` header is wrong, or missing while it is required."""
+        """The body's bytes exactly as received. Raises `UpstreamMalformedResponse` as soon as
+        the body passes `max_bytes` (a runaway answer must not fill the disk), and
+        `UpstreamIntegrityError` after the last chunk when the `hmac` header is wrong, or
+        missing while it is required."""
         if self._started:
             raise RuntimeError("a FileStream can be read only once")
         self._started = True
+        too_large = f"{self._operation}: the file is larger than {self._max_bytes} bytes"
+        declared = self.content_length
+        if declared is not None and declared > self._max_bytes:
+            raise UpstreamMalformedResponse(too_large)
         checker = self._checker
+        size = 0
         with map_httpx_errors(self._operation):
             # aiter_raw: the hmac covers the body as sent, before any content decoding
             # (reference §8); the request asked for `identity`, so there is none to undo.
             async for chunk in self._response.aiter_raw():
+                size += len(chunk)
+                if size > self._max_bytes:
+                    raise UpstreamMalformedResponse(too_large)
                 if checker is not None:
                     checker.update(chunk)
                 yield chunk
@@ -108,18 +120,7 @@ class FileStream:
             )
 
 
-async def read_whole(stream: FileStream, *, max_bytes: int, operation: str) -> bytes:
-    """All of `stream`, refusing more than `max_bytes` (a guard against a runaway answer)."""
-    if stream.content_length is not None and stream.content_length > max_bytes:
-        raise UpstreamMalformedResponse(f"{operation}: the file is larger than {max_bytes} bytes")
-    parts: list[bytes] = []
-    size = 0
+async def read_whole(stream: FileStream) -> bytes:
+    """All of `stream`, with its checks (size bound, `hmac`)."""
     async with aclosing(stream.iter_chunks()) as chunks:
-        async for chunk in chunks:
-            size += len(chunk)
-            if size > max_bytes:
-                raise UpstreamMalformedResponse(
-                    f"{operation}: the file is larger than {max_bytes} bytes"
-                )
-            parts.append(chunk)
-    return b"".join(parts)
+        return b"".join([chunk async for chunk in chunks])
