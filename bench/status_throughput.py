@@ -13,6 +13,7 @@ import json
 import os
 import statistics
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,9 @@ def gateway_env(data_dir: Path, database_url: str | None = None) -> dict[str, st
 
 async def measure(base: str, path: str, headers: dict[str, str], seconds: float, conc: int) -> str:
     port = int(base.rsplit(":", 1)[1])
-    common = {"host": "127.0.0.1", "port": port, "path": path, "headers": headers}
-    await drive_raw(**common, seconds=min(2.0, seconds), concurrency=conc)  # warm-up
-    result = await drive_raw(**common, seconds=seconds, concurrency=conc)
+    target = partial(drive_raw, host="127.0.0.1", port=port, path=path, headers=headers)
+    await target(seconds=min(2.0, seconds), concurrency=conc)  # warm-up
+    result = await target(seconds=seconds, concurrency=conc)
     return json.dumps({"rps": result.rps, "summary": result.summary()})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -55,12 +55,11 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _no_dlg_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_dlg_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests build their own Settings; a developer's DLG_* variables must not leak in."""
     for name in list(os.environ):
         if name.startswith("DLG_") and name != POSTGRES_URL_ENV:
             monkeypatch.delenv(name)
-    return
 
 
 @pytest.fixture

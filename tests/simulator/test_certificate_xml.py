@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidSignature
 
 from digilocker_gateway.simulator.catalogue import build_catalogue
@@ -11,12 +10,7 @@ from digilocker_gateway.simulator.certificate_xml import NoXmlFormatError, rende
 from digilocker_gateway.simulator.model import SimDocument, SimUser
 from digilocker_gateway.simulator.pki import SimulatorPKI
 from digilocker_gateway.simulator.users import seed_users
-
-CONFIG = SignatureConfiguration(
-    expect_references=1,
-    signature_methods=frozenset({SignatureMethod.RSA_SHA1}),
-    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
-)
+from tests.xml_signatures import signed_root
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +30,7 @@ def document_of(user: SimUser, doctype: str) -> SimDocument:
 def test_licence_xml_verifies_and_describes_the_document(user: SimUser, pki: SimulatorPKI) -> None:
     document = document_of(user, "DRVLC")
     data = render_certificate_xml(user, document, pki)
-    signed = XMLVerifier().verify(data, x509_cert=pki.signer_cert_pem, expect_config=CONFIG)
-    root = signed.signed_xml
+    root = signed_root(data, cert_pem=pki.signer_cert_pem)
     assert root.tag == "Certificate"
     assert root.get("type") == "DRVLC"
     assert root.get("number") == document.docid
@@ -62,8 +55,8 @@ def test_licence_xml_verifies_and_describes_the_document(user: SimUser, pki: Sim
 def test_marksheet_xml_carries_the_marks(user: SimUser, pki: SimulatorPKI) -> None:
     document = document_of(user, "HSCER")
     data = render_certificate_xml(user, document, pki)
-    root = XMLVerifier().verify(data, x509_cert=pki.signer_cert_pem, expect_config=CONFIG)
-    marksheet = root.signed_xml.find("CertificateData/ClassXIIMarksheet")
+    root = signed_root(data, cert_pem=pki.signer_cert_pem)
+    marksheet = root.find("CertificateData/ClassXIIMarksheet")
     assert marksheet is not None
     assert marksheet.get("mathematics") == document.fields["Mathematics"]
     assert marksheet.get("rollNumber") == document.parameters["rroll"]
@@ -74,7 +67,7 @@ def test_changed_mark_fails_verification(user: SimUser, pki: SimulatorPKI) -> No
     tampered = data.replace(b'mathematics="91"', b'mathematics="99"')
     assert tampered != data
     with pytest.raises(InvalidSignature):
-        XMLVerifier().verify(tampered, x509_cert=pki.signer_cert_pem, expect_config=CONFIG)
+        signed_root(tampered, cert_pem=pki.signer_cert_pem)
 
 
 def test_pdf_only_document_has_no_xml(user: SimUser, pki: SimulatorPKI) -> None:

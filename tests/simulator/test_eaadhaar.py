@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidSignature
 
 from digilocker_gateway.simulator.catalogue import build_catalogue
@@ -21,15 +20,11 @@ from digilocker_gateway.simulator.eaadhaar import (
 from digilocker_gateway.simulator.model import SimUser
 from digilocker_gateway.simulator.pki import SimulatorPKI
 from digilocker_gateway.simulator.users import seed_users
+from tests.xml_signatures import signed_root
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 NOW = datetime(2025, 1, 2, 4, 41, 12, 345_000, tzinfo=UTC)  # 10:11:12.345 in IST
 SHARE_CODE = "4321"
-CONFIG = SignatureConfiguration(
-    expect_references=1,
-    signature_methods=frozenset({SignatureMethod.RSA_SHA1}),
-    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
-)
 VARIANTS = ["Certificate", "KycRes", "OfflinePaperlessKyc"]
 
 
@@ -52,10 +47,7 @@ def render(variant: str, user: SimUser, pki: SimulatorPKI) -> bytes:
 
 
 def verify(data: bytes, pki: SimulatorPKI) -> etree._Element:
-    signed: etree._Element = (
-        XMLVerifier().verify(data, x509_cert=pki.signer_cert_pem, expect_config=CONFIG).signed_xml
-    )
-    return signed
+    return signed_root(data, cert_pem=pki.signer_cert_pem)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -82,9 +74,7 @@ def test_certificate_of_another_pki_fails_verification(
 ) -> None:
     other = SimulatorPKI.create()
     with pytest.raises(InvalidSignature):
-        XMLVerifier().verify(
-            render(variant, user, pki), x509_cert=other.signer_cert_pem, expect_config=CONFIG
-        )
+        signed_root(render(variant, user, pki), cert_pem=other.signer_cert_pem)
 
 
 @pytest.mark.parametrize(

@@ -12,15 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 
 from digilocker_gateway.simulator.pki import SimulatorPKI
-
-CONFIG = SignatureConfiguration(
-    expect_references=1,
-    signature_methods=frozenset({SignatureMethod.RSA_SHA1}),
-    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
-)
+from tests.xml_signatures import signed_root
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +122,7 @@ def test_signed_xml_verifies_in_chain_mode_against_the_test_ca(
     data = pki.sign_enveloped(root, c14n="exclusive")
     ca_file = tmp_path / "ca.pem"
     ca_file.write_bytes(pki.chain_pem[-1])
-    result = XMLVerifier().verify(data, ca_pem_file=str(ca_file), expect_config=CONFIG)
-    assert result.signed_xml.findtext("CertificateData") == "synthetic"
+    assert signed_root(data, ca_pem_file=str(ca_file)).findtext("CertificateData") == "synthetic"
 
 
 def test_namespaced_or_childless_roots_are_refused(pki: SimulatorPKI) -> None:
