@@ -133,8 +133,8 @@ class Settings(BaseSettings):
     file_url_lifetime_seconds: int = 3600
     journey_lifetime_seconds: int = 15 * 60
     max_body_bytes: int = 64 * 1024
-    # A document larger than this from DigiLocker is refused (DigiLocker's own upload cap is
-    # 10 MB, partner API reference §14; issued documents are usually far smaller).
+    # A document larger than this from DigiLocker is refused (DigiLocker's own upload cap is 10 MB,
+    # docs/reference/digilocker-partner-api.md §14; issued documents are usually far smaller).
     max_document_bytes: int = 100 * 1024 * 1024
 
     catalogue_refresh_interval_seconds: int = 7 * 24 * 3600

@@ -1,5 +1,5 @@
 """The gateway's error tree. Every error leaves the API as Setu's envelope:
-`{"error": {"code", "detail", "traceId"}}` (setu-api-contract.md, "Error envelope")."""
+`{"error": {"code", "detail", "traceId"}}` (docs/reference/setu-api.md §3)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class Unauthorized(GatewayError):
 
 
 class MissingCredentials(Unauthorized):
-    # Setu's code for absent credential headers (setu-api-contract.md, "Other codes").
+    # Setu's code for absent credential headers (docs/reference/setu-api.md §5.2).
     code = "vault_secret_error"
     detail = "The x-client-id, x-client-secret and x-product-instance-id headers are required."
 

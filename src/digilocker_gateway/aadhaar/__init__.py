@@ -1,5 +1,5 @@
 """e-Aadhaar XML: verify the XML signature against pinned signers, read the signed tree, and
-map it to Setu's OKYC-shaped JSON (reference: aadhaar-xml.md)."""
+map it to Setu's OKYC-shaped JSON (reference: docs/reference/aadhaar-xml.md)."""
 
 from __future__ import annotations
 

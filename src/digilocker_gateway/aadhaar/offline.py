@@ -1,10 +1,11 @@
 """Offline Paperless e-KYC (variant B) helpers: checking a caller's email or mobile number
-against the hashes UIDAI puts in `Poi@e` / `Poi@m` (aadhaar-xml.md §2).
+against the hashes UIDAI puts in `Poi@e` / `Poi@m` (docs/reference/aadhaar-xml.md §2.1).
 
-UIDAI's rule: SHA-256 applied N times to `value + shareCode`, N being the last digit of the
-Aadhaar number, with 0 and 1 both meaning once; each further round hashes the lower-case hex of
-the previous digest (the reading that working code uses, §2). For email, UIDAI's own FAQ also
-says "simple SHA256 of the email without any salt", so an email is accepted under either rule.
+UIDAI's rule: SHA-256 applied N times to `value + shareCode`, N being the last digit of the Aadhaar
+number, with 0 and 1 both meaning once; each further round hashes the lower-case hex of the previous
+digest (the reading that working code uses, docs/reference/aadhaar-xml.md §2.1). For email, UIDAI's
+own FAQ also says "simple SHA256 of the email without any salt", so an email is accepted under
+either rule.
 
 Only the tests reach this module today: the offline e-KYC upload (`POST /api/aadhaar/offline`,
 the document-data issue) is the call that will use it, with `verify_aadhaar_xml`'s variant B.
@@ -24,7 +25,8 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def salted_contact_hash(value: str, share_code: str, last_digit: int) -> str:
-    """§2's hash of `value + share_code`, as 64 lower-case hex characters."""
+    """The hash of docs/reference/aadhaar-xml.md §2.1 of `value + share_code`, as 64 lower-case
+    hex characters."""
     if not 0 <= last_digit <= 9:
         raise ValueError("last_digit must be a single digit")
     digest = hashlib.sha256((value + share_code).encode()).hexdigest()
@@ -41,8 +43,9 @@ def hash_matches(
     *,
     allow_unsalted: bool = False,
 ) -> bool:
-    """Whether `value` hashes to `expected_hex` under §2's rule (or, with `allow_unsalted`,
-    is the plain SHA-256 of `value`). An empty or non-hex expectation never matches."""
+    """Whether `value` hashes to `expected_hex` under the rule of docs/reference/aadhaar-xml.md §2.1
+    (or, with `allow_unsalted`, is the plain SHA-256 of `value`). An empty or non-hex expectation
+    never matches."""
     expected = expected_hex.strip().lower()
     if not _HEX64.fullmatch(expected):
         return False

@@ -2,8 +2,9 @@
 
 The readers take the tree `verify_aadhaar_xml` returned (or `parse_unverified`'s, when a product
 accepts unverified data) and read fixed paths only. The full Aadhaar number and UIDAI's UID
-token (`UidData@tkn`) are never copied out: only the last four digits survive (aadhaar-xml.md
-§3, "never more than 4 digits"). The mapping follows §3's table field by field.
+token (`UidData@tkn`) are never copied out: only the last four digits survive
+(docs/reference/aadhaar-xml.md §3, "never more than four digits"). The mapping follows the
+table of docs/reference/aadhaar-xml.md §3 field by field.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ __all__ = ["AadhaarAddress", "AadhaarData", "okyc_json", "read_digilocker", "rea
 
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LAST4 = re.compile(r"[0-9]{4}")
-# §2: referenceId = last 4 digits of the Aadhaar number + yyyyMMddHHmmssSSS.
+# docs/reference/aadhaar-xml.md §2: referenceId = last 4 digits of the Aadhaar number +
+# yyyyMMddHHmmssSSS.
 _REFERENCE_ID = re.compile(r"([0-9]{4})([0-9]{17})")
 
-# §3: the twelve Setu address keys and the Poa attribute each comes from. DigiLocker (A) and
-# UIDAI's offline XML (B) differ only in care-of and landmark.
+# docs/reference/aadhaar-xml.md §3: the twelve Setu address keys and the Poa attribute each comes
+# from. DigiLocker (A) and UIDAI's offline XML (B) differ only in care-of and landmark.
 _DIGILOCKER_ADDRESS = {
     "care_of": "co",
     "country": "country",
@@ -45,8 +47,9 @@ _OFFLINE_ADDRESS = {**_DIGILOCKER_ADDRESS, "care_of": "careof", "landmark": "lan
 
 @dataclass(frozen=True, slots=True, repr=False)
 class AadhaarAddress:
-    """The twelve address fields; `""` where the XML omits one (§1: empty ones are omitted).
-    No field `repr`: an address is personal data and must not reach a log line."""
+    """The twelve address fields; `""` where the XML omits one (docs/reference/aadhaar-xml.md §1:
+    empty ones are omitted). No field `repr`: an address is personal data and must not reach a log
+    line."""
 
     care_of: str = ""
     country: str = ""
@@ -106,18 +109,21 @@ class AadhaarData:
 
 
 def read_digilocker(root: etree._Element) -> AadhaarData:
-    """Variant A (`Certificate/CertificateData/KycRes`) or A′ (a bare `KycRes` root), §1."""
+    """Variant A (`Certificate/CertificateData/KycRes`) or A′ (a bare `KycRes` root),
+    docs/reference/aadhaar-xml.md §1, §1.1."""
     if root.tag == "Certificate":
         kyc = _one(_one(root, "CertificateData"), "KycRes")
     elif root.tag == "KycRes":
         kyc = root
     else:
         raise MalformedXml("The XML is not a DigiLocker e-Aadhaar.")
-    # §1: ret="Y" is success; on "N" UIDAI sends an error code and no usable data.
+    # docs/reference/aadhaar-xml.md §1: ret="Y" is success; on "N" UIDAI sends an error code and no
+    # usable data.
     if kyc.get("ret") != "Y":
         raise MalformedXml("The e-Aadhaar response does not report success.")
     uid_data = _one(kyc, "UidData")
-    # §1: uid is masked (`xxxxxxxx1234`); even if a full number came, only its tail is read.
+    # docs/reference/aadhaar-xml.md §1: uid is masked (`xxxxxxxx1234`); even if a full number came,
+    # only its tail is read.
     last4 = (uid_data.get("uid") or "")[-4:]
     if not _LAST4.fullmatch(last4):
         raise MalformedXml("The e-Aadhaar has no usable masked Aadhaar number.")
@@ -134,7 +140,7 @@ def read_digilocker(root: etree._Element) -> AadhaarData:
 
 
 def read_offline(root: etree._Element) -> AadhaarData:
-    """Variant B, UIDAI's `OfflinePaperlessKyc` (§2)."""
+    """Variant B, UIDAI's `OfflinePaperlessKyc` (docs/reference/aadhaar-xml.md §2)."""
     if root.tag != "OfflinePaperlessKyc":
         raise MalformedXml("The XML is not an offline Aadhaar e-KYC.")
     reference = _REFERENCE_ID.fullmatch(root.get("referenceId") or "")
@@ -165,7 +171,7 @@ def okyc_json(
     phone_verified: bool = False,
     share_code: str = "",
 ) -> dict[str, Any]:
-    """Setu's `aadhaar` object (setu-api-contract.md, "Aadhaar body"; aadhaar-xml.md §3).
+    """Setu's `aadhaar` object (docs/reference/setu-api.md §8; docs/reference/aadhaar-xml.md §3).
 
     `email`/`phone` carry the offline XML's hashes and are `""` for DigiLocker's e-Aadhaar,
     as in Setu's two examples.
@@ -213,13 +219,15 @@ def _photo(uid_data: etree._Element) -> str:
     pht = _optional_one(uid_data, "Pht")
     if pht is None:
         return ""
-    # itertext joins text split by a comment (§4 pitfall 3) in trees that still hold one;
-    # base64 wrapped over lines loses its whitespace (§3: raw base64, no prefix).
+    # itertext joins text split by a comment (docs/reference/aadhaar-xml.md §4.1, pitfall 3) in
+    # trees that still hold one; base64 wrapped over lines loses its whitespace
+    # (docs/reference/aadhaar-xml.md §3: raw base64, no prefix).
     return "".join("".join(pht.itertext()).split())
 
 
 def _dd_mm_yyyy(value: str) -> str:
-    # §3: both Setu examples show DD-MM-YYYY; convert only an ISO date, keep anything else.
+    # docs/reference/aadhaar-xml.md §3: both Setu examples show DD-MM-YYYY; convert only an ISO
+    # date, keep anything else.
     iso = _ISO_DATE.fullmatch(value.strip())
     if iso is None:
         return value.strip()

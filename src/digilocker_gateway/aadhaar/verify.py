@@ -1,15 +1,15 @@
 """Verify a signed e-Aadhaar XML and hand back only what was signed.
 
-Two document families reach the gateway (aadhaar-xml.md §1, §2): DigiLocker's e-Aadhaar
-(`Certificate` root, or a bare UIDAI `KycRes`), signed by DigiLocker, and UIDAI's Offline
-Paperless e-KYC (`OfflinePaperlessKyc`), signed by UIDAI. Both carry one enveloped XMLDSig
-signature over the whole document (`Reference URI=""`).
+Two document families reach the gateway (docs/reference/aadhaar-xml.md §1, §2): DigiLocker's
+e-Aadhaar (`Certificate` root, or a bare UIDAI `KycRes`), signed by DigiLocker, and UIDAI's Offline
+Paperless e-KYC (`OfflinePaperlessKyc`), signed by UIDAI. Both carry one enveloped XMLDSig signature
+over the whole document (`Reference URI=""`).
 
 The order of checks matters: DTDs are refused before the parser could expand anything, the
-signature's place and shape are checked before any cryptography (anti-wrapping, §4 pitfall 3),
-and the caller gets the tree that signxml rebuilt from the canonical signed bytes, so comments
-or unsigned siblings an attacker slipped in can never be read. Error messages are fixed strings:
-they never carry XML content, names or numbers.
+signature's place and shape are checked before any cryptography (anti-wrapping,
+docs/reference/aadhaar-xml.md §4.1, pitfall 3), and the caller gets the tree that signxml rebuilt
+from the canonical signed bytes, so comments or unsigned siblings an attacker slipped in can never
+be read. Error messages are fixed strings: they never carry XML content, names or numbers.
 """
 
 from __future__ import annotations
@@ -59,15 +59,16 @@ _TRANSFORM = f"{{{DSIG_NS}}}Transform"
 _SIGNATURE_VALUE = f"{{{DSIG_NS}}}SignatureValue"
 _X509_CERTIFICATE = f"{{{DSIG_NS}}}X509Certificate"
 
-# §1 and §1 A′: DigiLocker sends `Certificate`; its partner OpenAPI also models a bare `KycRes`.
+# docs/reference/aadhaar-xml.md §1 and §1.1: DigiLocker sends `Certificate`; its partner OpenAPI
+# also models a bare `KycRes`.
 ROOT_TAGS: dict[Variant, frozenset[str]] = {
     "digilocker": frozenset({"Certificate", "KycRes"}),
     "offline": frozenset({"OfflinePaperlessKyc"}),
 }
 
-# Only the transforms DigiLocker (exclusive C14N) and UIDAI (inclusive C14N 1.0) use (§1, §2),
-# plus C14N 1.1. signxml silently skips transforms it does not know, so anything else
-# (XPath, XSLT, base64) is refused here rather than half-applied.
+# Only the transforms DigiLocker (exclusive C14N) and UIDAI (inclusive C14N 1.0) use
+# (docs/reference/aadhaar-xml.md §1, §2), plus C14N 1.1. signxml silently skips transforms it does
+# not know, so anything else (XPath, XSLT, base64) is refused here rather than half-applied.
 _ALLOWED_TRANSFORMS = frozenset(
     {
         "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
@@ -77,15 +78,16 @@ _ALLOWED_TRANSFORMS = frozenset(
     }
 )
 
-# §4 pitfall 1: DigiLocker and UIDAI still sign with RSA-SHA1, which signxml forbids by
-# default; the digests stay SHA-256 only.
+# docs/reference/aadhaar-xml.md §4.1, pitfall 1: DigiLocker and UIDAI still sign with RSA-SHA1,
+# which signxml forbids by default; the digests stay SHA-256 only.
 _SIGNATURE_CONFIG = SignatureConfiguration(
     location="./",
     expect_references=1,
     signature_methods=frozenset({SignatureMethod.RSA_SHA1, SignatureMethod.RSA_SHA256}),
     digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
-    # DigiLocker's Reference names only the enveloped transform (§1); XMLDSig §4.3.3.2 then
-    # turns the node-set into octets with Canonical XML 1.0 (signxml would default to 1.1).
+    # DigiLocker's Reference names only the enveloped transform (docs/reference/aadhaar-xml.md §1);
+    # XMLDSig section 4.3.3.2 then turns the node-set into octets with Canonical XML 1.0 (signxml
+    # would default to 1.1).
     default_reference_c14n_method=CanonicalizationMethod.CANONICAL_XML_1_0,
 )
 
@@ -98,12 +100,12 @@ _DTD_MARKUP = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.
 class _AadhaarVerifier(XMLVerifier):
     """signxml's verifier, working around a libxml2 2.14 bug in inclusive C14N.
 
-    Canonicalising a subtree inclusively (UIDAI's SignedInfo, §2) makes libxml2 add a spurious
-    `xmlns=""` to grandchildren of the subtree's apex (e.g. `Transform` under `Transforms`),
-    so a correctly signed offline e-KYC would fail to verify. No Aadhaar document has a
-    default namespace outside its Signature, so a canonical `xmlns=""` there is never
-    meaningful and dropping it restores the bytes the signer signed. signxml applies this only
-    to inclusive C14N; DigiLocker's exclusive C14N (§1) is untouched.
+    Canonicalising a subtree inclusively (UIDAI's SignedInfo, docs/reference/aadhaar-xml.md §2)
+    makes libxml2 add a spurious `xmlns=""` to grandchildren of the subtree's apex (e.g. `Transform`
+    under `Transforms`), so a correctly signed offline e-KYC would fail to verify. No Aadhaar
+    document has a default namespace outside its Signature, so a canonical `xmlns=""` there is never
+    meaningful and dropping it restores the bytes the signer signed. signxml applies this only to
+    inclusive C14N; DigiLocker's exclusive C14N (docs/reference/aadhaar-xml.md §1) is untouched.
     """
 
     excise_empty_xmlns_declarations = True
@@ -157,7 +159,8 @@ class SignatureWrapping(SignatureInvalid):
 @dataclass(frozen=True)
 class TrustedSigners:
     """Pinned signer certificates, tried in turn. Several at once let a signer rotate
-    (§2: UIDAI's offline key rotates; §1: DigiLocker's 2014 and 2023 leaves)."""
+    (docs/reference/aadhaar-xml.md §2: UIDAI's offline key rotates; §1: DigiLocker's 2014 and 2023
+    leaves)."""
 
     certificates: tuple[x509.Certificate, ...] = ()
 
@@ -198,7 +201,8 @@ def verify_aadhaar_xml(
     variant: Variant = "digilocker",
     verification_time: datetime | None = None,
 ) -> VerifiedXml:
-    """Verify `raw` (the exact bytes received, §4 pitfall 4) against the pinned signers.
+    """Verify `raw` (the exact bytes received, docs/reference/aadhaar-xml.md §4.1, pitfall 4)
+    against the pinned signers.
 
     `verification_time` checks the certificates' validity period at another instant than now.
     """
@@ -258,7 +262,7 @@ def parse_unverified(raw: bytes, *, variant: Variant = "digilocker") -> etree._E
     """Parse without checking the signature, for products that accept unverified data
     (answered with `verified.signature: false`). The same DTD refusal and structural checks
     apply; a missing signature is allowed. Comments are dropped while parsing so that a
-    comment cannot cut a value short (§4 pitfall 3)."""
+    comment cannot cut a value short (docs/reference/aadhaar-xml.md §4.1, pitfall 3)."""
     root = _safe_parse(raw, remove_comments=True)
     _check_root(root, variant)
     _check_signature_shape(root)
@@ -280,7 +284,7 @@ def _safe_parser(*, remove_comments: bool) -> etree.XMLParser:
 def _safe_parse(raw: bytes, *, remove_comments: bool) -> etree._Element:
     if b"\x00" in raw:
         # NUL is never legal in XML; it does appear in UTF-16/32 text, which would hide a
-        # DOCTYPE from the byte scan below. Aadhaar XML is UTF-8 (§1).
+        # DOCTYPE from the byte scan below. Aadhaar XML is UTF-8 (docs/reference/aadhaar-xml.md §1).
         raise MalformedXml("The Aadhaar XML must be UTF-8 encoded.")
     if _DTD_MARKUP.search(raw):
         raise UnsafeXml()
@@ -302,8 +306,9 @@ def _check_root(root: etree._Element, variant: Variant) -> None:
 
 
 def _check_signature_shape(root: etree._Element) -> etree._Element | None:
-    """At most one Signature, a direct child of the root, with one `URI=""` Reference (§4
-    pitfall 3): a second Signature or a nested one is how wrapping attacks start."""
+    """At most one Signature, a direct child of the root, with one `URI=""` Reference
+    (docs/reference/aadhaar-xml.md §4.1, pitfall 3): a second Signature or a nested one is how
+    wrapping attacks start."""
     signatures = list(root.iter(_SIGNATURE))
     if not signatures:
         return None
@@ -332,8 +337,9 @@ def _candidates_first_embedded(
 ) -> list[x509.Certificate]:
     """Pinned certificates, the one the signature embeds (if pinned) first.
 
-    Embedded certificates are never trusted (§4 pitfall 2); they only say which pinned one
-    to try first, so a rotation list of several costs one verification, not several.
+    Embedded certificates are never trusted (docs/reference/aadhaar-xml.md §4.1, pitfall 2); they
+    only say which pinned one to try first, so a rotation list of several costs one verification,
+    not several.
     """
     embedded: set[bytes] = set()
     for element in signature.iter(_X509_CERTIFICATE):

@@ -27,7 +27,7 @@ logger = logging.getLogger("digilocker_gateway.catalogue")
 
 # DigiLocker's meta-APIs do not say which formats a document comes in. The PDF is always
 # there; XML exists for issuer-integrated documents, and fetch-document checks the issued
-# list's `mime` before asking for it (partner API reference §6, §9).
+# list's `mime` before asking for it (docs/reference/digilocker-partner-api.md §6, §9).
 DEFAULT_FORMATS = ("pdf", "xml")
 SNAPSHOT_ID = 1
 

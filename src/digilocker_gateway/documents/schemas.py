@@ -1,4 +1,4 @@
-"""Fetch-document body and response (setu-api-contract.md, "fetch document")."""
+"""Fetch-document body and response (docs/reference/setu-api.md §4.4)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The consent journey: the gateway's journey URL sends the browser to DigiLocker's authorize
 with PKCE S256 and a single-use `state`; the callback exchanges the code and sends the browser
-back to the request's own `redirectUrl` (design.md, "The journey").
+back to the request's own `redirectUrl` (docs/architecture.md §1).
 
 The callback works in three short transactions around the upstream calls — consume `state`,
 call DigiLocker, store the outcome — so no database lock is held while DigiLocker answers, and a

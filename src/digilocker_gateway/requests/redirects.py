@@ -1,5 +1,5 @@
-"""Building the redirect back to the caller's `redirectUrl` (setu-api-contract.md, "The consent
-journey and the redirect back"): the caller's own query parameters are kept, ours appended."""
+"""Building the redirect back to the caller's `redirectUrl` (docs/reference/setu-api.md §6): the
+caller's own query parameters are kept, ours appended."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Setu's request bodies and responses, field for field (setu-api-contract.md)."""
+"""Setu's request bodies and responses, field for field (docs/reference/setu-api.md §4)."""
 
 from __future__ import annotations
 

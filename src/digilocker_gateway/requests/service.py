@@ -1,5 +1,5 @@
 """Create, look up, start the journey of, complete the callback of, and revoke DigiLocker
-requests. Services only flush; the caller owns the transaction (house-style rule 3)."""
+requests. Services only flush; the caller owns the transaction (docs/architecture.md §3)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ async def get_request(
     for_update: bool = False,
 ) -> RequestRecord:
     """The caller's own, unexpired request, else 404: another tenant's request, an expired one
-    and one that never existed look the same (setu-api-contract.md, "Lifetimes")."""
+    and one that never existed look the same (docs/reference/setu-api.md §1, §7)."""
     if not is_uuid(request_id):
         raise RequestNotFound()
     query = select(RequestRecord).where(

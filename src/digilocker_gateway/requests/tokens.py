@@ -1,10 +1,10 @@
 """The user's DigiLocker tokens: read, refreshed transparently when expired, revoked.
 
-A refresh rotates both tokens at DigiLocker (partner API reference §4), so two calls must
-never refresh the same grant at once: inside a process a per-request lock serialises them, and
-across processes the row is locked (FOR UPDATE on PostgreSQL; SQLite is a one-process store).
-The new pair is committed in its own short transaction before it is used. Revoke holds the same
-locks across its call to DigiLocker, so it always revokes the current tokens.
+A refresh rotates both tokens at DigiLocker (docs/reference/digilocker-partner-api.md §4), so two
+calls must never refresh the same grant at once: inside a process a per-request lock serialises
+them, and across processes the row is locked (FOR UPDATE on PostgreSQL; SQLite is a one-process
+store). The new pair is committed in its own short transaction before it is used. Revoke holds the
+same locks across its call to DigiLocker, so it always revokes the current tokens.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The simulator's pull catalogue: issuers, their doctypes and search parameters.
 
-Sized and shaped like DigiLocker's (partner API reference §11): about two thousand issuers
-with 6-digit `orgid`s and reverse-DNS `issuerid`s, over ten thousand (issuer, doctype) pairs,
-each with 2-3 search parameters whose `valuelist` is a comma-separated list or null. Driving
-licences (DRVLC) come from every state/UT transport department, as on the real service.
+Sized and shaped like DigiLocker's (docs/reference/digilocker-partner-api.md §11): about two
+thousand issuers with 6-digit `orgid`s and reverse-DNS `issuerid`s, over ten thousand (issuer,
+doctype) pairs, each with 2-3 search parameters whose `valuelist` is a comma-separated list or null.
+Driving licences (DRVLC) come from every state/UT transport department, as on the real service.
 
 A few anchor issuers are fixed whatever the seed, because the seeded users hold documents
 there (`users.py`): the Income Tax Department (PANCR), CBSE (HSCER, SSCER), the 36 transport
@@ -11,9 +11,9 @@ departments (DRVLC), a university (the large document) and a municipal corporati
 issuer-down scenario takes offline. The rest is generated from the seed with invented but
 plausible names.
 
-e-Aadhaar (UIDAI, ADHAR) is left out on purpose: DigiLocker issues it from the user's
-Aadhaar eKYC and serves it through `/3/xml/eaadhaar` (reference §10); it is not in the pull
-lists and cannot be pulled with `/1/pull/pulldocument`. `UIDAI_ISSUERID` and
+e-Aadhaar (UIDAI, ADHAR) is left out on purpose: DigiLocker issues it from the user's Aadhaar eKYC
+and serves it through `/3/xml/eaadhaar` (docs/reference/digilocker-partner-api.md §10); it is not in
+the pull lists and cannot be pulled with `/1/pull/pulldocument`. `UIDAI_ISSUERID` and
 `EAADHAAR_DOCTYPE` name it for code that builds its issued-list entry.
 """
 

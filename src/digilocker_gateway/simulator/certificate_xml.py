@@ -1,10 +1,10 @@
-"""Issuer-style certificate XML for `/1/xml/{uri}` (partner API reference §9).
+"""Issuer-style certificate XML for `/1/xml/{uri}` (docs/reference/digilocker-partner-api.md §9).
 
 DigiLocker serves issuers' XML certificates in one common shape: a `Certificate` root naming
 the document, `IssuedBy/Organization`, `IssuedTo/Person` with an `Address`, and a
 document-specific `CertificateData` part, followed by an enveloped XMLDSig `Signature`. The
-simulator signs it with its PKI exactly like the e-Aadhaar (aadhaar-xml.md §4), so the same
-verifier code works on both. Only documents whose formats include "xml" have one.
+simulator signs it with its PKI exactly like the e-Aadhaar (docs/reference/aadhaar-xml.md §1, §4.2),
+so the same verifier code works on both. Only documents whose formats include "xml" have one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ _ORGANISATION_TYPES = {"Central Government": "CG", "State Government": "SG", "Tr
 
 
 class NoXmlFormatError(ValueError):
-    """The document is PDF-only; DigiLocker answers 404 for its XML (reference §16)."""
+    """The document is PDF-only; DigiLocker answers 404 for its XML
+    (docs/reference/digilocker-partner-api.md §16)."""
 
 
 def _words(text: str) -> list[str]:
@@ -56,7 +57,8 @@ def _issue_date(document: SimDocument) -> str:
 
 
 def _sub(parent: etree._Element, tag: str, **attributes: str) -> etree._Element:
-    # Empty attributes are left out, as DigiLocker's own XML does (aadhaar-xml.md §1).
+    # Empty attributes are left out, as DigiLocker's own XML does
+    # (docs/reference/aadhaar-xml.md §1).
     return etree.SubElement(parent, tag, {key: value for key, value in attributes.items() if value})
 
 

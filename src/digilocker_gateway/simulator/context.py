@@ -105,7 +105,8 @@ class SimulatorContext:
         return self._pki
 
     def issuers_body(self) -> bytes:
-        """The /1/pull/issuers answer, serialised once: about 2,000 entries (reference §11)."""
+        """The /1/pull/issuers answer, serialised once: about 2,000 entries
+        (docs/reference/digilocker-partner-api.md §11)."""
         if self._issuers_body is None:
             issuers = [
                 {

@@ -1,7 +1,8 @@
-"""Signed synthetic e-Aadhaar XML, shaped exactly like DigiLocker's (aadhaar-xml.md §1, §2).
+"""Signed synthetic e-Aadhaar XML, shaped exactly like DigiLocker's
+(docs/reference/aadhaar-xml.md §1, §2).
 
 Variant A (`/3/xml/eaadhaar`): Certificate/CertificateData/KycRes/UidData, signed by the
-simulator PKI the way DigiLocker signs it (§4 "Simulator signing"); variant A' puts the
+simulator PKI the way DigiLocker signs it (docs/reference/aadhaar-xml.md §4.2); variant A' puts the
 Signature inside a bare KycRes root. Variant B is UIDAI's Offline Paperless e-KYC with the
 e/m hashes and inclusive C14N. Attributes are inserted alphabetically and empty ones left
 out, as in real files. The output is deterministic for the same user, PKI and `now`.
@@ -23,7 +24,8 @@ IST = timezone(timedelta(hours=5, minutes=30))
 
 
 def _element(parent: etree._Element | None, tag: str, **attributes: str) -> etree._Element:
-    # Real files list attributes alphabetically and omit empty ones (§1).
+    # Real files list attributes alphabetically and omit empty ones
+    # (docs/reference/aadhaar-xml.md §1).
     present = {name: attributes[name] for name in sorted(attributes) if attributes[name]}
     if parent is None:
         return etree.Element(tag, present)
@@ -31,7 +33,8 @@ def _element(parent: etree._Element | None, tag: str, **attributes: str) -> etre
 
 
 def _dob(ddmmyyyy: str) -> str:
-    # DigiLocker profile dates are DDMMYYYY; Aadhaar XML writes DD-MM-YYYY (§1 Poi).
+    # DigiLocker profile dates are DDMMYYYY; Aadhaar XML writes DD-MM-YYYY
+    # (docs/reference/aadhaar-xml.md §1, Poi).
     return f"{ddmmyyyy[:2]}-{ddmmyyyy[2:4]}-{ddmmyyyy[4:]}"
 
 
@@ -57,12 +60,13 @@ def _photo(user: SimUser) -> str:
 
 
 def masked_uid(aadhaar: str) -> str:
-    """`xxxxxxxx` + last four digits, lower-case x, as in `UidData@uid` (§1)."""
+    """`xxxxxxxx` + last four digits, lower-case x, as in `UidData@uid`
+    (docs/reference/aadhaar-xml.md §1)."""
     return "xxxxxxxx" + aadhaar[-4:]
 
 
 def _poa_attributes(address: Address, *, offline: bool) -> dict[str, str]:
-    # The offline format spells care-of and landmark out (§2).
+    # The offline format spells care-of and landmark out (docs/reference/aadhaar-xml.md §2).
     return {
         "careof" if offline else "co": address.co,
         "country": address.country,
@@ -92,8 +96,9 @@ def _kyc_res(parent: etree._Element | None, user: SimUser, now: datetime) -> etr
         ttl=_plus_one_year(ts).strftime("%Y-%m-%dT%H:%M:%S"),
         txn="UKC:" + _digest("txn", *seed).hex()[:32] + stamp,
     )
-    # tkn is UIDAI's opaque per-AUA UID token (~72 characters starting 0100, §1); ours is a
-    # stable hash of the synthetic number, so it means nothing outside the simulator.
+    # tkn is UIDAI's opaque per-AUA UID token (~72 characters starting 0100,
+    # docs/reference/aadhaar-xml.md §1); ours is a stable hash of the synthetic number, so it means
+    # nothing outside the simulator.
     token = base64.b64encode(_digest("tkn", user.aadhaar) + _digest("tkn2", user.aadhaar)[:16])
     uid_data = _element(
         kyc_res, "UidData", tkn="01002274" + token.decode("ascii"), uid=masked_uid(user.aadhaar)
@@ -122,7 +127,8 @@ def render_eaadhaar_xml(
 
 
 def mobile_email_hash(value: str, share_code: str, last_digit: int) -> str:
-    """UIDAI's offline e-KYC e/m hash (aadhaar-xml.md §2), as 64 lower-case hex characters.
+    """UIDAI's offline e-KYC e/m hash (docs/reference/aadhaar-xml.md §2.1), as 64 lower-case hex
+    characters.
 
     SHA-256 of `value + share_code`, applied `last_digit` times (0 or 1: once); each further
     round hashes the lower-case hex text of the previous digest, as working decoders do.
@@ -138,8 +144,9 @@ def mobile_email_hash(value: str, share_code: str, last_digit: int) -> str:
 def render_offline_ekyc_xml(
     user: SimUser, pki: SimulatorPKI, now: datetime, share_code: str
 ) -> bytes:
-    """Variant B, UIDAI's OfflinePaperlessKyc, signed with inclusive C14N 1.0 (§2). Only the tests
-    use it until the simulator serves a user's offline e-KYC ZIP (the document-data issue)."""
+    """Variant B, UIDAI's OfflinePaperlessKyc, signed with inclusive C14N 1.0
+    (docs/reference/aadhaar-xml.md §2). Only the tests use it until the simulator serves a user's
+    offline e-KYC ZIP (the document-data issue)."""
     ts = _ist(now)
     last_digit = int(user.aadhaar[-1])
     document = _element(

@@ -1,8 +1,10 @@
 """DigiLocker's error shapes: every API error is `{"error", "error_description"}` JSON
-(partner API reference §1), and HTTP statuses follow the selected profile (§12, §15).
+(docs/reference/digilocker-partner-api.md §1), and HTTP statuses follow the selected profile
+(docs/reference/digilocker-partner-api.md §12, §15).
 
 Journey pages fail differently: a problem with the client or the redirect URI is an HTML page,
-never a redirect, so an unregistered URI is never sent anything (reference §3, §16).
+never a redirect, so an unregistered URI is never sent anything
+(docs/reference/digilocker-partner-api.md §3, §16).
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ def error_response(
 
 
 def provider_status(profile: StatusProfile) -> int:
-    """Issuer/repository faults: 500 in the spec, 530 in Requester API v2.4 (reference §8, §15)."""
+    """Issuer/repository faults: 500 in the spec, 530 in Requester API v2.4
+    (docs/reference/digilocker-partner-api.md §8, §15)."""
     return 530 if profile == "v2.4" else 500
 
 
-# Reference §12: the spec and v2.4 disagree on the HTTP status of each pull-document error.
+# docs/reference/digilocker-partner-api.md §12: the spec and v2.4 disagree on the HTTP status of
+# each pull-document error.
 _PULL_STATUS: dict[str, tuple[int, int]] = {
     "invalid_orgid": (500, 400),
     "invalid_doctype": (500, 400),
@@ -63,7 +67,8 @@ _PULL_STATUS: dict[str, tuple[int, int]] = {
     "uri_exists": (500, 400),
     "aadhaar_not_linked": (500, 400),
     "record_not_found": (404, 404),
-    # v2.4 answers provider faults with 530 (reference §15), its table's 500 notwithstanding.
+    # v2.4 answers provider faults with 530 (docs/reference/digilocker-partner-api.md §15), its
+    # table's 500 notwithstanding.
     "repository_service_configerror": (400, 530),
     "unexpected_error": (500, 500),
 }
@@ -84,7 +89,8 @@ def invalid_token(description: str = "The access token is invalid") -> SimError:
 
 
 def insufficient_scope(what: str) -> SimError:
-    # The description is the one a public client logged from DigiLocker (reference §8).
+    # The description is the one a public client logged from DigiLocker
+    # (docs/reference/digilocker-partner-api.md §19).
     return SimError(
         "insufficient_scope",
         f"The request requires higher privileges than provided by the access token ({what})",

@@ -1,8 +1,9 @@
 """Fault injection: latency, deterministic error rates, hung and dropped connections,
 malformed bodies and wrong `hmac` headers, per endpoint name or for all of them ("*").
 
-A gateway must survive all of these from real DigiLocker (partner API reference §15: treat
-any 5xx as temporary; §8: verify `hmac`), so the simulator can produce each on demand.
+A gateway must survive all of these from real DigiLocker
+(docs/reference/digilocker-partner-api.md §15: treat any 5xx as temporary; §8: verify `hmac`), so
+the simulator can produce each on demand.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The sign-in / sign-up / consent journey behind the authorize page (POSTs to one URL).
 
-Steps: identifier (Aadhaar or mobile) -> OTP -> security PIN (set one when signing up) ->
-consent -> a redirect to the app with `code` + `state`, or with `error` + `state`
-(reference §3). Chosen where DigiLocker is undocumented (docs/simulator.md): too many wrong
-OTPs or PINs end the journey with `error=access_denied`.
+Steps: identifier (Aadhaar or mobile) -> OTP -> security PIN (set one when signing up) -> consent ->
+a redirect to the app with `code` + `state`, or with `error` + `state`
+(docs/reference/digilocker-partner-api.md §3). Chosen where DigiLocker is undocumented
+(docs/simulator.md): too many wrong OTPs or PINs end the journey with `error=access_denied`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def _identify(
         # Every Aadhaar number ends with a Verhoeff check digit; DigiLocker refuses a typo here.
         return again("This is not a valid Aadhaar number. Check the 12 digits and try again.")
     if user is None:
-        # An unknown Aadhaar number signs up for a new account (reference §16: new_account=Y).
+        # An unknown Aadhaar number signs up for a new account
+        # (docs/reference/digilocker-partner-api.md §4: new_account=Y).
         user = _new_synthetic_user(identifier, users)
         users.append(user)
         journey.signup = True

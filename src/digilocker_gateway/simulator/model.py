@@ -72,7 +72,8 @@ class SimDocument:
 
     @property
     def uri(self) -> str:
-        # DigiLocker's URI shape: <issuerid>-<DOCTYPE>-<docid> (partner API reference §6).
+        # DigiLocker's URI shape: <issuerid>-<DOCTYPE>-<docid>
+        # (docs/reference/digilocker-partner-api.md §6).
         return f"{self.issuerid}-{self.doctype}-{self.docid}"
 
 

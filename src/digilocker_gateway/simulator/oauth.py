@@ -1,8 +1,8 @@
 """OAuth 2.0 + PKCE pieces: the authorize endpoint that starts a journey, and pure helpers
 (S256 challenge, redirect URL building, client credentials from Basic or the form).
 
-Reference §3 and §16: the client id and an exact redirect URI are checked before anything can
-be redirected, and PKCE with S256 is mandatory.
+docs/reference/digilocker-partner-api.md §3 and §16: the client id and an exact redirect URI are
+checked before anything can be redirected, and PKCE with S256 is mandatory.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from digilocker_gateway.simulator.context import Journey, SimulatorContext
 from digilocker_gateway.simulator.errors import PageError
 
 PKCE_REQUIRED = "The code_challenge and code_challenge_method parameter is required"
-# RFC 7636 §4.1: 43-128 unreserved characters, for the verifier and an S256 challenge alike.
+# RFC 7636 section 4.1: 43-128 unreserved characters, for the verifier and an S256 challenge alike.
 _PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 _DOCTYPE = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
 def s256_challenge(verifier: str) -> str:
-    """base64url without padding of SHA-256(verifier) (reference §3)."""
+    """base64url without padding of SHA-256(verifier)
+    (docs/reference/digilocker-partner-api.md §3)."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -54,7 +55,8 @@ def form_text(form: FormData, name: str) -> str | None:
 
 
 def client_credentials(request: Request, form: FormData) -> tuple[str | None, str | None]:
-    """Client id and secret from HTTP Basic, else from the form (reference §4 allows both)."""
+    """Client id and secret from HTTP Basic, else from the form
+    (docs/reference/digilocker-partner-api.md §4 allows both)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "basic":
@@ -65,7 +67,7 @@ def client_credentials(request: Request, form: FormData) -> tuple[str | None, st
         client_id, separator, secret = decoded.partition(":")
         if not separator:
             return None, None
-        # RFC 6749 §2.3.1: both halves are form-urlencoded before being joined.
+        # RFC 6749 section 2.3.1: both halves are form-urlencoded before being joined.
         return unquote(client_id) or None, unquote(secret) or None
     return form_text(form, "client_id"), form_text(form, "client_secret")
 
@@ -81,7 +83,8 @@ def journey_action(request: Request) -> str:
 
 
 def _consent_deadline(raw: str | None, now: datetime, default_seconds: int) -> datetime:
-    # v2.4's `consent_valid_till` is UNIX seconds (reference §3); ignore it when unusable.
+    # v2.4's `consent_valid_till` is UNIX seconds (docs/reference/digilocker-partner-api.md §3);
+    # ignore it when unusable.
     if raw is not None and raw.isdigit():
         until = datetime.fromtimestamp(int(raw), UTC)
         if until > now:
@@ -91,7 +94,8 @@ def _consent_deadline(raw: str | None, now: datetime, default_seconds: int) -> d
 
 async def authorize(ctx: SimulatorContext, request: Request) -> Response:
     """GET /public/oauth2/1/authorize: check the request and show the first journey page."""
-    # Real clients send lower case names; the spec spells some capitalised (reference §3).
+    # Real clients send lower case names; the spec spells some capitalised
+    # (docs/reference/digilocker-partner-api.md §3).
     params: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key.lower(), value.strip())

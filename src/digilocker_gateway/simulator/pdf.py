@@ -1,4 +1,5 @@
-"""Hand-written PDF 1.4 files for the simulator's documents (`/1/file/{uri}`, reference §8).
+"""Hand-written PDF 1.4 files for the simulator's documents (`/1/file/{uri}`,
+docs/reference/digilocker-partner-api.md §8).
 
 One A4 page with a DigiLocker-like header, the document and issuer names, the holder's name
 and date of birth, the document number and the document's synthetic fields, in the standard

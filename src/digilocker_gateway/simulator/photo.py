@@ -1,10 +1,10 @@
 """Tiny synthetic passport photos as real baseline JPEGs, written without an imaging library.
 
-Each picture is a blocky silhouette (head and shoulders on a tinted background) at 48x64
-pixels. Every 8x8 block is one flat colour, so only the DC coefficient of each block is
-non-zero and the encoder needs no DCT: that keeps it short and exact. The e-Aadhaar `Pht`
-element must hold a base64 JPEG starting `/9j/` (aadhaar-xml.md §1), and viewers must be able
-to open it, so the file is a complete JFIF: SOI, APP0, DQT, SOF0, DHT, SOS, scan data, EOI.
+Each picture is a blocky silhouette (head and shoulders on a tinted background) at 48x64 pixels.
+Every 8x8 block is one flat colour, so only the DC coefficient of each block is non-zero and the
+encoder needs no DCT: that keeps it short and exact. The e-Aadhaar `Pht` element must hold a base64
+JPEG starting `/9j/` (docs/reference/aadhaar-xml.md §1), and viewers must be able to open it, so the
+file is a complete JFIF: SOI, APP0, DQT, SOF0, DHT, SOS, scan data, EOI.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The simulator's test PKI and its XML signer.
 
 DigiLocker signs e-Aadhaar and issuer XML with a document-signer certificate under CCA India
-(aadhaar-xml.md §1). The simulator stands in with a TEST root CA and a TEST leaf shaped like
-DigiLocker's ("DS ..." leaf with digitalSignature+nonRepudiation, CA with keyCertSign+cRLSign
-and SKI/AKI), so the gateway's pinned-leaf mode and its chain mode both work against it
-(aadhaar-xml.md §4, "Simulator signing"). Nothing here is trusted anywhere else.
+(docs/reference/aadhaar-xml.md §1). The simulator stands in with a TEST root CA and a TEST leaf
+shaped like DigiLocker's ("DS ..." leaf with digitalSignature+nonRepudiation, CA with
+keyCertSign+cRLSign and SKI/AKI), so the gateway's pinned-leaf mode and its chain mode both work
+against it (docs/reference/aadhaar-xml.md §4.2). Nothing here is trusted anywhere else.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 C14nAlgorithm = Literal["exclusive", "inclusive"]
 _DS = "http://www.w3.org/2000/09/xmldsig#"
 _C14N_URIS = {
-    # Variant A (DigiLocker e-Aadhaar, issuer XML): exclusive C14N (aadhaar-xml.md §1).
+    # Variant A (DigiLocker e-Aadhaar, issuer XML): exclusive C14N
+    # (docs/reference/aadhaar-xml.md §1).
     "exclusive": "http://www.w3.org/2001/10/xml-exc-c14n#",
-    # Variant B (UIDAI offline e-KYC): inclusive C14N 1.0 (aadhaar-xml.md §2).
+    # Variant B (UIDAI offline e-KYC): inclusive C14N 1.0 (docs/reference/aadhaar-xml.md §2).
     "inclusive": "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
 }
 _RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
@@ -212,14 +213,15 @@ class SimulatorPKI:
     def sign_enveloped(self, root: etree._Element, *, c14n: C14nAlgorithm) -> bytes:
         """Sign `root` like DigiLocker and return the serialised document.
 
-        Matches the observed SignedInfo (aadhaar-xml.md §1, §4): rsa-sha1 over a sha256 digest,
-        one Reference URI="" whose only transform is enveloped-signature, and an unprefixed
-        Signature appended as the root's last child, with KeyInfo/X509Data carrying
+        Matches the observed SignedInfo (docs/reference/aadhaar-xml.md §1, §4.2): rsa-sha1 over a
+        sha256 digest, one Reference URI="" whose only transform is enveloped-signature, and an
+        unprefixed Signature appended as the root's last child, with KeyInfo/X509Data carrying
         X509SubjectName + X509Certificate for the leaf and each chain certificate.
         `root` must have no namespace and at least one child.
         """
-        # Written out here rather than with signxml's XMLSigner: that refuses SHA-1 (§4
-        # pitfall 1), and lxml cannot be made to keep the namespace redeclarations below.
+        # Written out here rather than with signxml's XMLSigner: that refuses SHA-1
+        # (docs/reference/aadhaar-xml.md §4.1, pitfall 1), and lxml cannot be made to keep the
+        # namespace redeclarations below.
         exclusive = c14n == "exclusive"
         # URI="" + enveloped-signature = the whole document minus the Signature, which goes
         # last without surrounding text, so canonicalising the unsigned root gives those bytes.
@@ -253,9 +255,9 @@ class SimulatorPKI:
         closing = f"</{tag}>".encode()
         if not body.endswith(closing):
             raise ValueError("the root to sign must be un-namespaced and have children")
-        # These bytes are final: re-serialising after signing could break the signature (§4
-        # pitfall 4). The declaration uses double quotes like real files (lxml's use single);
-        # it is outside what is signed.
+        # These bytes are final: re-serialising after signing could break the signature
+        # (docs/reference/aadhaar-xml.md §4.1, pitfall 4). The declaration uses double quotes like
+        # real files (lxml's use single); it is outside what is signed.
         return XML_DECLARATION + body[: -len(closing)] + signature + closing
 
     def _key_info(self) -> str:

@@ -1,5 +1,6 @@
-"""The pull flow: meta APIs (issuers, doctypes, search parameters; reference §11) signed with
-`clientid` + `ts` + a SHA-256 `hmac`, and pulling a document into the issued list (§12).
+"""The pull flow: meta APIs (issuers, doctypes, search parameters;
+docs/reference/digilocker-partner-api.md §11) signed with `clientid` + `ts` + a SHA-256 `hmac`, and
+pulling a document into the issued list (docs/reference/digilocker-partner-api.md §12).
 
 Chosen where DigiLocker is undocumented (docs/simulator.md): `consent` other than `Y` answers
 400 `consent_required` under both status profiles.
@@ -34,8 +35,9 @@ _HASHED_FIELDS: dict[MetaEndpoint, frozenset[str]] = {
 
 
 def meta_hash(order: Sequence[str], values: Mapping[str, str], encoding: HashEncoding) -> str:
-    """Plain SHA-256 (not a keyed HMAC, reference §11) of the values concatenated in `order`;
-    names without a value are skipped. Lower-case hex or standard base64."""
+    """Plain SHA-256 (not a keyed HMAC, docs/reference/digilocker-partner-api.md §11) of the values
+    concatenated in `order`; names without a value are skipped. Lower-case hex or standard
+    base64."""
     message = "".join(values[name] for name in order if name in values)
     digest = hashlib.sha256(message.encode("utf-8")).digest()
     return digest.hex() if encoding == "hex" else base64.b64encode(digest).decode("ascii")
@@ -137,7 +139,8 @@ def _match(document: SimDocument, form: FormData) -> Literal["exact", "partial",
 
 
 async def pull_document(ctx: SimulatorContext, request: Request) -> Response:
-    """POST /public/oauth2/1/pull/pulldocument: Bearer; statuses per profile (reference §12)."""
+    """POST /public/oauth2/1/pull/pulldocument: Bearer; statuses per profile
+    (docs/reference/digilocker-partner-api.md §12)."""
     grant = bearer_grant(ctx, request)
     profile = ctx.status_profile
     form = await request.form()

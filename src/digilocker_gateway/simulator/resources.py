@@ -1,5 +1,5 @@
 """Bearer resource APIs: user details, issued documents, file and XML by URI, e-Aadhaar
-(partner API reference §5, §6, §8, §9, §10, §16)."""
+(docs/reference/digilocker-partner-api.md §5, §6, §8, §9, §10, §16)."""
 
 from __future__ import annotations
 
@@ -47,14 +47,15 @@ def _require_scope(grant: Grant, scope: str) -> None:
 
 def signed_body(ctx: SimulatorContext, grant: Grant, body: bytes, media_type: str) -> Response:
     """The exact bytes with the `hmac` header: base64(HMAC-SHA256(client secret, body))
-    (reference §8; aadhaar-xml.md §5)."""
+    (docs/reference/digilocker-partner-api.md §8; docs/reference/aadhaar-xml.md §5)."""
     secret = ctx.state.apps[grant.client_id].client_secret.encode("utf-8")
     mac = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode("ascii")
     return Response(body, media_type=media_type, headers={"hmac": mac})
 
 
 async def user_details(ctx: SimulatorContext, request: Request) -> Response:
-    """GET /public/oauth2/1/user: flat, as real clients read it (reference §5)."""
+    """GET /public/oauth2/1/user: flat, as real clients read it
+    (docs/reference/digilocker-partner-api.md §5)."""
     grant = bearer_grant(ctx, request)
     _require_scope(grant, "userdetails")
     user = grant.user
@@ -100,7 +101,8 @@ def _issued_item(ctx: SimulatorContext, document: SimDocument) -> dict[str, Any]
 
 
 async def files_issued(ctx: SimulatorContext, request: Request) -> Response:
-    """GET /public/oauth2/1/files/issued and /2/files/issued: `{items, resource}` (§6)."""
+    """GET /public/oauth2/1/files/issued and /2/files/issued: `{items, resource}`
+    (docs/reference/digilocker-partner-api.md §6)."""
     grant = bearer_grant(ctx, request)
     _require_scope(grant, "files.issueddocs")
     items = [_issued_item(ctx, doc) for doc in grant.user.documents if doc.issued]
@@ -135,7 +137,8 @@ def _consented_document(
 
 
 async def file_by_uri(ctx: SimulatorContext, request: Request) -> Response:
-    """GET /public/oauth2/1/file/{uri}: the document itself (reference §8)."""
+    """GET /public/oauth2/1/file/{uri}: the document itself
+    (docs/reference/digilocker-partner-api.md §8)."""
     grant, document = _consented_document(ctx, request, "file")
     if "pdf" in document.formats:
         return signed_body(ctx, grant, render_pdf(grant.user, document), MIME_TYPES["pdf"])
@@ -144,7 +147,8 @@ async def file_by_uri(ctx: SimulatorContext, request: Request) -> Response:
 
 
 async def xml_by_uri(ctx: SimulatorContext, request: Request) -> Response:
-    """GET /public/oauth2/1/xml/{uri}: the signed certificate XML (reference §9)."""
+    """GET /public/oauth2/1/xml/{uri}: the signed certificate XML
+    (docs/reference/digilocker-partner-api.md §9)."""
     grant, document = _consented_document(ctx, request, "xml")
     body = render_certificate_xml(grant.user, document, ctx.pki)
     return signed_body(ctx, grant, body, MIME_TYPES["xml"])
@@ -154,7 +158,7 @@ async def eaadhaar(
     ctx: SimulatorContext, request: Request, *, root: Literal["Certificate", "KycRes"]
 ) -> Response:
     """GET /public/oauth2/3/xml/eaadhaar (a `Certificate`) and /2/ (a bare `KycRes`, as the
-    spec models it, aadhaar-xml.md §1 A′)."""
+    spec models it, docs/reference/aadhaar-xml.md §1.1)."""
     grant = bearer_grant(ctx, request)
     user = grant.user
     if not user.aadhaar_linked:

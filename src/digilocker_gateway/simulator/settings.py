@@ -1,7 +1,8 @@
 """The simulator's settings (environment prefix `DLG_SIM_`).
 
 Defaults give one development partner app that the gateway's embedded setup uses, DigiLocker's
-documented lifetimes (partner API reference §4, §11, §14) and the `spec` status profile (§12).
+documented lifetimes (docs/reference/digilocker-partner-api.md §4, §11, §14) and the `spec` status
+profile (docs/reference/digilocker-partner-api.md §12).
 """
 
 from __future__ import annotations
@@ -112,10 +113,12 @@ class SimulatorSettings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=3600, gt=0)
     consent_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
     journey_ttl_seconds: int = Field(default=15 * 60, gt=0)
-    # Reference §11: `ts` may be at most 30 minutes old; a minute of clock skew is tolerated.
+    # docs/reference/digilocker-partner-api.md §11: `ts` may be at most 30 minutes old; a minute of
+    # clock skew is tolerated.
     meta_ts_max_age_seconds: int = Field(default=1800, gt=0)
     meta_ts_future_skew_seconds: int = Field(default=60, ge=0)
-    # Reference §11: no source states the order or the encoding with certainty.
+    # docs/reference/digilocker-partner-api.md §11: no source states the order or the encoding with
+    # certainty.
     meta_hash_fields: list[str] = Field(
         default_factory=lambda: ["client_secret", "clientid", "orgid", "doctype", "ts"]
     )

@@ -46,7 +46,8 @@ class Grant:
     consent_valid_till: datetime
     pulled_uris: set[str] = field(default_factory=set)  # pulled under this grant: consented
     revoked: bool = False
-    # Reference §4: 32 hex characters, transient; a new one per grant.
+    # docs/reference/digilocker-partner-api.md §4: 32 hex characters, transient; a new one per
+    # grant.
     reference_key: str = field(default_factory=lambda: secrets.token_hex(16))
 
 
@@ -66,7 +67,8 @@ class RefreshToken:
 
 
 def new_token() -> str:
-    """40 lower-case hex characters, the shape of DigiLocker's sample tokens (reference §4)."""
+    """40 lower-case hex characters, the shape of DigiLocker's sample tokens
+    (docs/reference/digilocker-partner-api.md §4)."""
     return secrets.token_hex(20)
 
 
@@ -105,7 +107,8 @@ class SimulatorState:
         return None
 
     def revoke_grant(self, grant_id: str) -> None:
-        """Revoking any token of a grant kills the whole grant (reference §13)."""
+        """Revoking any token of a grant kills the whole grant
+        (docs/reference/digilocker-partner-api.md §13)."""
         grant = self.grants.get(grant_id)
         if grant is not None:
             grant.revoked = True

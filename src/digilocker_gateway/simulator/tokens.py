@@ -1,8 +1,9 @@
-"""Token, refresh and revoke endpoints (partner API reference §4, §13, §16).
+"""Token, refresh and revoke endpoints (docs/reference/digilocker-partner-api.md §4, §13, §16).
 
 `/1/token` answers with the flat profile; `/2/token` adds an `id_token` (HS256 with the client
-secret: DigiLocker documents no JWKS, reference §4). A refresh rotates both tokens and kills
-the old refresh token; the old access token lives on until it expires. Revoke answers `{}`.
+secret: DigiLocker documents no JWKS, docs/reference/digilocker-partner-api.md §4). A refresh
+rotates both tokens and kills the old refresh token; the old access token lives on until it expires.
+Revoke answers `{}`.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def _redeem_refresh_token(ctx: SimulatorContext, app: PartnerApp, value: str) ->
         raise _invalid_grant("The refresh token is invalid")
     if grant.client_id != app.client_id:
         raise _invalid_grant("The refresh token is invalid")
-    # Reference §4: a refresh issues a new refresh token; the old one must stop working.
+    # docs/reference/digilocker-partner-api.md §4: a refresh issues a new refresh token; the old one
+    # must stop working.
     record.revoked = True
     return grant
 
@@ -186,12 +188,14 @@ def id_token(ctx: SimulatorContext, request: Request, grant: Grant, app: Partner
 
 
 async def revoke(ctx: SimulatorContext, request: Request) -> Response:
-    """POST /public/oauth2/1/revoke: kill the token's whole grant (reference §13)."""
+    """POST /public/oauth2/1/revoke: kill the token's whole grant
+    (docs/reference/digilocker-partner-api.md §13)."""
     form = await request.form()
     header = request.headers.get("authorization", "")
     scheme, _, bearer = header.partition(" ")
     if scheme.lower() == "bearer":
-        # A public Laravel client authenticates revoke with the user's own token (reference §13).
+        # A public Laravel client authenticates revoke with the user's own token
+        # (docs/reference/digilocker-partner-api.md §13).
         known = ctx.state.access_tokens.get(bearer.strip())
         grant = ctx.state.grants.get(known.grant_id) if known is not None else None
         if grant is None:

@@ -28,8 +28,8 @@ from digilocker_gateway.simulator.photo import synthetic_photo_jpeg
 TEST_OTP = "123456"
 TEST_PIN = "111111"
 
-# Just over DigiLocker's 10 MB upload limit (reference §14): big enough to exercise
-# streaming and blob storage limits.
+# Just over DigiLocker's 10 MB upload limit (docs/reference/digilocker-partner-api.md §14): big
+# enough to exercise streaming and blob storage limits.
 LARGE_DOCUMENT_BYTES = 10 * 1024 * 1024 + 1
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "simulator.digilocker-gateway.invalid")

@@ -1,5 +1,5 @@
 """Storage: the keyring and encryption at rest, blob stores for fetched files, and the signed,
-expiring tokens behind file URLs (design.md, "Secrets" and the journey's step 6)."""
+expiring tokens behind file URLs (docs/architecture.md §4 and §1, step 6)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Encryption at rest with AES-256-GCM: short strings (DigiLocker tokens, partner secrets) and
 streams of any length (stored documents, Aadhaar XML).
 
-design.md (Secrets): values carry the id of the key that sealed them, so keys can rotate. Old
+docs/architecture.md §4: values carry the id of the key that sealed them, so keys can rotate. Old
 keys stay in the keyring to decrypt; new data always uses the active key. Because everything we
 encrypt dies with its request after `validUpto`, the usual rotation is lazy: switch the active
 key, wait out the longest request lifetime, drop the old key. `keys rewrap` moves data sooner

@@ -1,11 +1,10 @@
 """The keyring: named 256-bit master keys, one of them active, and the purpose-specific subkeys
 derived from them.
 
-design.md ("Decisions already taken", Secrets): tokens and blobs are encrypted under a configured
-key whose id is kept with the data so keys can rotate. The configured keys are never used
-directly: every use derives its own subkey with HKDF-SHA256, so one operator-supplied key never
-serves two purposes (a URL-signing HMAC key that is also an AES key would let a weakness in one
-use leak into the other).
+docs/architecture.md §4: tokens and blobs are encrypted under a configured key whose id is kept with
+the data so keys can rotate. The configured keys are never used directly: every use derives its own
+subkey with HKDF-SHA256, so one operator-supplied key never serves two purposes (a URL-signing HMAC
+key that is also an AES key would let a weakness in one use leak into the other).
 
 Rotation: add the new key to `DLG_ENCRYPTION_KEYS`, make it active, keep the old one listed until
 nothing encrypted under it remains (blobs and tokens die with their request after `validUpto`),

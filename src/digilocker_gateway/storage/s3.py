@@ -1,5 +1,5 @@
-"""An S3-compatible blob store, for when one machine is not enough (design.md, "Beyond one
-machine"): every gateway process reads and writes the same bucket.
+"""An S3-compatible blob store, for when one machine is not enough (docs/architecture.md §6):
+every gateway process reads and writes the same bucket.
 
 Two ways to let clients download a file (`client_access`):
 

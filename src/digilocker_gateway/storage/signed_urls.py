@@ -1,6 +1,6 @@
 """Signed, expiring tokens for file URLs (`/files/{token}`).
 
-The `fileUrl` the gateway hands out (setu-api-contract.md, fetch document / Aadhaar) must work
+The `fileUrl` the gateway hands out (docs/reference/setu-api.md §4.4, §4.5, §7) must work
 without credentials, for a limited time, for one blob only. The token carries the blob key, the
 expiry and an optional download filename, authenticated with HMAC-SHA256 under the keyring's
 url-signing subkey. It is not encrypted: it names a blob, it does not contain the document.

@@ -5,10 +5,11 @@ carries the explicit timeouts) with the pure functions of `protocol.py`. Every f
 from the `errors.py` tree.
 
 Retries: only idempotent calls (GETs and the signed meta-API posts) are retried, only after a
-transport failure or a 5xx (v2.4 reports provider faults as 530, reference §15), at most
-`max_retries` times with exponential backoff. Token exchange, refresh, pull-document and revoke
-are never retried: each changes state at DigiLocker (a code is single use, a refresh rotates
-the refresh token), so a retry after a lost answer would fail or act twice.
+transport failure or a 5xx (v2.4 reports provider faults as 530,
+docs/reference/digilocker-partner-api.md §15), at most `max_retries` times with exponential backoff.
+Token exchange, refresh, pull-document and revoke are never retried: each changes state at
+DigiLocker (a code is single use, a refresh rotates the refresh token), so a retry after a lost
+answer would fail or act twice.
 
 Nothing here logs tokens, secrets, URLs (document URIs are personal), XML or file bytes.
 """
@@ -57,8 +58,9 @@ __all__ = ["DEFAULT_MAX_FILE_BYTES", "DigiLockerClient", "FileStream", "PartnerC
 
 logger = logging.getLogger("digilocker_gateway.upstream")
 
-# The default bound on one file answer; documents are small (uploads are capped at 10 MB, §14),
-# so anything far beyond that is a fault, not a document.
+# The default bound on one file answer; documents are small (uploads are capped at 10 MB,
+# docs/reference/digilocker-partner-api.md §14), so anything far beyond that is a fault, not a
+# document.
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 
 _NOT_JSON = object()
@@ -67,16 +69,18 @@ _NOT_JSON = object()
 @dataclass(frozen=True, slots=True)
 class PartnerCredentials:
     """One partner app at DigiLocker and how to talk to it. Paths are below `base_url`, which
-    ends at `/public` (reference §1-2)."""
+    ends at `/public` (docs/reference/digilocker-partner-api.md §1, §2)."""
 
     base_url: str
     client_id: str
     client_secret: str = field(repr=False)
     redirect_uri: str
-    token_path: str = "/oauth2/1/token"  # "/oauth2/2/token" for the OIDC variant (§4)
+    # "/oauth2/2/token" for the OIDC variant (docs/reference/digilocker-partner-api.md §4)
+    token_path: str = "/oauth2/1/token"
     user_path: str = "/oauth2/1/user"
     issued_path: str = "/oauth2/2/files/issued"
-    eaadhaar_path: str = "/oauth2/3/xml/eaadhaar"  # the spec says /2/; clients use /3/ (§10)
+    # The spec says /2/; clients use /3/ (docs/reference/digilocker-partner-api.md §10).
+    eaadhaar_path: str = "/oauth2/3/xml/eaadhaar"
     meta_hash_fields: tuple[str, ...] = DEFAULT_META_HASH_FIELDS
     meta_hash_encoding: MetaHashEncoding = "hex"
     verify_hmac: bool = True
@@ -113,11 +117,12 @@ class DigiLockerClient:
     def credentials(self) -> PartnerCredentials:
         return self._credentials
 
-    # OAuth (reference §4, §13) -----------------------------------------------------------
+    # OAuth (docs/reference/digilocker-partner-api.md §4, §13) ----------------------------
 
     async def exchange_code(self, code: str, code_verifier: str) -> TokenResponse:
         """Trade the callback's `code` for tokens. Client credentials go as form fields: every
-        integrator in production sends a form body, whatever the spec's JSON schema says (§4)."""
+        integrator in production sends a form body, whatever the spec's JSON schema says
+        (docs/reference/digilocker-partner-api.md §4)."""
         credentials = self._credentials
         form = {
             "grant_type": "authorization_code",
@@ -132,7 +137,7 @@ class DigiLockerClient:
 
     async def refresh(self, refresh_token: str) -> TokenResponse:
         """New tokens for a refresh token. DigiLocker rotates the refresh token too: store the
-        one returned (§4)."""
+        one returned (docs/reference/digilocker-partner-api.md §4)."""
         credentials = self._credentials
         form = {
             "grant_type": "refresh_token",
@@ -144,8 +149,9 @@ class DigiLockerClient:
         return parse_token_response(payload)
 
     async def revoke(self, token: str, token_type_hint: str | None = None) -> None:
-        """Revoke a token and, at DigiLocker, the rest of its grant (§13). Form body, Basic
-        client credentials ([V24] and a public JS client)."""
+        """Revoke a token and, at DigiLocker, the rest of its grant
+        (docs/reference/digilocker-partner-api.md §13). Form body, Basic client credentials ([V24]
+        and a public JS client)."""
         form = {"token": token}
         if token_type_hint:
             form["token_type_hint"] = token_type_hint
@@ -156,7 +162,7 @@ class DigiLockerClient:
         if not response.is_success:
             _raise_for_error("revoke", response)
 
-    # Bearer resource APIs (reference §5, §6, §12) ----------------------------------------
+    # Bearer resource APIs (docs/reference/digilocker-partner-api.md §5, §6, §12) ---------
 
     async def user(self, access_token: str) -> UserDetails:
         payload = await self._json(
@@ -185,7 +191,7 @@ class DigiLockerClient:
         )
         return parse_pull_document(payload)
 
-    # Signed meta-APIs (reference §11) -----------------------------------------------------
+    # Signed meta-APIs (docs/reference/digilocker-partner-api.md §11) ---------------------
 
     async def pull_issuers(self) -> list[Issuer]:
         payload = await self._meta("issuers", "/oauth2/1/pull/issuers", {})
@@ -212,7 +218,7 @@ class DigiLockerClient:
         )
         return form
 
-    # Files (reference §8-10) -------------------------------------------------------------
+    # Files (docs/reference/digilocker-partner-api.md §8, §9, §10) ------------------------
 
     def stream_file(
         self, access_token: str, uri: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
@@ -232,7 +238,7 @@ class DigiLockerClient:
         self, access_token: str, *, max_bytes: int = DEFAULT_MAX_FILE_BYTES
     ) -> tuple[bytes, str]:
         """The user's whole e-Aadhaar XML, hmac checked, and its content type; call only when
-        the grant says `eaadhaar=Y` (§10)."""
+        the grant says `eaadhaar=Y` (docs/reference/digilocker-partner-api.md §10)."""
         opened = self._stream("eaadhaar", self._credentials.eaadhaar_path, access_token, max_bytes)
         async with opened as stream:
             body = await read_whole(stream)
@@ -350,7 +356,8 @@ class DigiLockerClient:
 
 def _path_segment(uri: str) -> str:
     # The URI goes raw into the path (a public Java client); anything outside the unreserved set
-    # is percent-encoded defensively, `/` included, so a URI can never leave its path (§8).
+    # is percent-encoded defensively, `/` included, so a URI can never leave its path
+    # (docs/reference/digilocker-partner-api.md §8).
     if not uri:
         raise ValueError("a document URI must not be empty")
     return quote(uri, safe="")

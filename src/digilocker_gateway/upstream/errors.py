@@ -11,7 +11,8 @@ UpstreamError                      anything that went wrong talking to DigiLocke
 
 Callers dispatch on `UpstreamResponseError.error` (DigiLocker's `error` string), never on the
 HTTP status: the spec and v2.4 disagree about statuses, and v2.4 uses 530 for provider faults
-(partner API reference §12, §15). The gateway maps this tree to its own errors in one place.
+(docs/reference/digilocker-partner-api.md §12, §15). The gateway maps this tree to its own errors in
+one place.
 
 Messages never contain tokens, secrets, request bodies or document content: they name the
 operation, the status and DigiLocker's (bounded) error code and description only.
@@ -65,7 +66,7 @@ class UpstreamResponseError(UpstreamError):
     @property
     def temporary(self) -> bool:
         # v2.4 reports provider faults as 530 and the spec as 500/503: any 5xx is temporary
-        # (partner API reference §15).
+        # (docs/reference/digilocker-partner-api.md §15).
         return self.status >= 500
 
 
@@ -85,4 +86,4 @@ class UpstreamMalformedResponse(UpstreamError):
 
 class UpstreamIntegrityError(UpstreamError):
     """A downloaded file's `hmac` header was wrong (or missing when required): the bytes may
-    have been altered in transit and must be thrown away (aadhaar-xml reference §5)."""
+    have been altered in transit and must be thrown away (docs/reference/aadhaar-xml.md §5)."""

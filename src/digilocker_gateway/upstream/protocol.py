@@ -69,10 +69,11 @@ AUTHORIZE_PATH = "/oauth2/1/authorize"
 MetaHashEncoding = Literal["hex", "base64"]
 
 # [V24]'s per-endpoint orders all fit one sequence with absent fields skipped: issuers hash
-# secret+clientid+ts, doctypes add orgid, parameters add orgid and doctype (reference §11).
+# secret+clientid+ts, doctypes add orgid, parameters add orgid and doctype
+# (docs/reference/digilocker-partner-api.md §11).
 DEFAULT_META_HASH_FIELDS: tuple[str, ...] = ("client_secret", "clientid", "orgid", "doctype", "ts")
 
-# RFC 7636 §4.1: 43-128 characters from the unreserved set.
+# RFC 7636 section 4.1: 43-128 characters from the unreserved set.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -92,7 +93,7 @@ _CORE_AUTHORIZE_PARAMS = frozenset(
 
 
 def pkce_challenge(verifier: str) -> str:
-    """S256 challenge: base64url, without padding, of SHA-256(verifier) (RFC 7636 §4.2)."""
+    """S256 challenge: base64url, without padding, of SHA-256(verifier) (RFC 7636 section 4.2)."""
     if not _VERIFIER.fullmatch(verifier):
         raise ValueError("a PKCE verifier is 43-128 unreserved characters")
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
@@ -122,11 +123,12 @@ def authorize_url(
     dl_flow: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> str:
-    """The browser URL of DigiLocker's authorize page (reference §3).
+    """The browser URL of DigiLocker's authorize page (docs/reference/digilocker-partner-api.md §3).
 
     `base_url` ends at `/public`, e.g. "https://digilocker.meripehchaan.gov.in/public".
     """
-    # The spec capitalises `Code_challenge`; real clients send lower case (reference §3).
+    # The spec capitalises `Code_challenge`; real clients send lower case
+    # (docs/reference/digilocker-partner-api.md §3).
     params: dict[str, str] = {
         "response_type": "code",
         "client_id": client_id,
@@ -155,7 +157,7 @@ def meta_hash(
 ) -> str:
     """The pull meta-APIs' `hmac` form field: a plain SHA-256 (not keyed, despite the name) of
     the present fields concatenated in `field_order`. No source states the output encoding, so
-    it is configurable; lower-case hex by default (reference §11)."""
+    it is configurable; lower-case hex by default (docs/reference/digilocker-partner-api.md §11)."""
     message = "".join(values[name] for name in field_order if name in values)
     digest = hashlib.sha256(message.encode("utf-8")).digest()
     if encoding == "hex":
@@ -167,7 +169,7 @@ def meta_hash(
 
 def file_hmac(client_secret: str, body: bytes) -> str:
     """The `hmac` header of a file answer: base64(HMAC-SHA256(client_secret, body))
-    (reference §8; aadhaar-xml reference §5)."""
+    (docs/reference/digilocker-partner-api.md §8; docs/reference/aadhaar-xml.md §5)."""
     return base64.b64encode(
         hmac.new(client_secret.encode("utf-8"), body, hashlib.sha256).digest()
     ).decode("ascii")
@@ -191,8 +193,9 @@ class HmacChecker:
     def verify(self, header_value: str) -> bool:
         """Whether `header_value` matches the bytes seen so far, compared in constant time.
 
-        The header is base64 (reference §8); padding may be missing, and a 64-character hex
-        digest is accepted too, since no source pins the encoding down beyond one client."""
+        The header is base64 (docs/reference/digilocker-partner-api.md §8); padding may be missing,
+        and a 64-character hex digest is accepted too, since no source pins the encoding down
+        beyond one client."""
         expected = self._mac.copy().digest()
         given = _decode_digest(header_value.strip())
         return given is not None and hmac.compare_digest(expected, given)
@@ -208,8 +211,8 @@ def _decode_digest(text: str) -> bytes | None:
 
 
 def consented_doctypes(scope: str | Iterable[str]) -> tuple[str, ...]:
-    """The DOCTYPEs the user consented to, from `partners.DOCTYPE` scope entries (reference
-    §3), in order and without repeats."""
+    """The DOCTYPEs the user consented to, from `partners.DOCTYPE` scope entries
+    (docs/reference/digilocker-partner-api.md §3), in order and without repeats."""
     entries = scope.split() if isinstance(scope, str) else scope
     found: dict[str, None] = {}
     for entry in entries:

@@ -1,10 +1,11 @@
 """DigiLocker's JSON answers, parsed into typed, frozen values. Pure: no I/O.
 
-The parsers absorb the spec's quirks instead of trusting its schemas (partner API reference
-§15): `digilockerid`/`digilocker_id` and `eaadhaar`/`eaadhar` are both read, `details`
-wrappers are unwrapped, `dob` stays an 8-character string, `mime` may be an array or a string,
-search parameters may be a bare array or `{"parameters": [...]}`. A value of the wrong shape
-raises `UpstreamMalformedResponse`, whose message names the field but never echoes its value.
+The parsers absorb the spec's quirks instead of trusting its schemas
+(docs/reference/digilocker-partner-api.md §15): `digilockerid`/`digilocker_id` and
+`eaadhaar`/`eaadhar` are both read, `details` wrappers are unwrapped, `dob` stays an 8-character
+string, `mime` may be an array or a string, search parameters may be a bare array or
+`{"parameters": [...]}`. A value of the wrong shape raises `UpstreamMalformedResponse`, whose
+message names the field but never echoes its value.
 
 Tokens and personal data are left out of the reprs so an accidental log line cannot leak them.
 """
@@ -39,7 +40,8 @@ JsonObject = Mapping[str, object]
 
 @dataclass(frozen=True, slots=True)
 class TokenResponse:
-    """`/oauth2/1/token` (or `/2/token`) success; only `access_token` is guaranteed (§4)."""
+    """`/oauth2/1/token` (or `/2/token`) success; only `access_token` is guaranteed
+    (docs/reference/digilocker-partner-api.md §4)."""
 
     access_token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
@@ -61,7 +63,8 @@ class TokenResponse:
 
 @dataclass(frozen=True, slots=True)
 class UserDetails:
-    """`/oauth2/1/user`: the signed-in user's profile (§5)."""
+    """`/oauth2/1/user`: the signed-in user's profile
+    (docs/reference/digilocker-partner-api.md §5)."""
 
     digilockerid: str | None = None
     name: str | None = field(default=None, repr=False)
@@ -76,8 +79,8 @@ class UserDetails:
 
 @dataclass(frozen=True, slots=True)
 class IssuedDocument:
-    """One entry of `/oauth2/2/files/issued` (§6). `date` is opaque: ISO in the spec,
-    DD/MM/YYYY in the wild."""
+    """One entry of `/oauth2/2/files/issued` (docs/reference/digilocker-partner-api.md §6). `date`
+    is opaque: ISO in the spec, DD/MM/YYYY in the wild."""
 
     uri: str
     name: str = ""
@@ -94,7 +97,8 @@ class IssuedDocument:
 
 @dataclass(frozen=True, slots=True)
 class IssuedDocuments:
-    """The whole issued list: `{items, resource}`; `resource` is undocumented (§6)."""
+    """The whole issued list: `{items, resource}`; `resource` is undocumented
+    (docs/reference/digilocker-partner-api.md §6)."""
 
     items: tuple[IssuedDocument, ...]
     resource: str | None = None
@@ -102,7 +106,7 @@ class IssuedDocuments:
 
 @dataclass(frozen=True, slots=True)
 class Issuer:
-    """One entry of `/oauth2/1/pull/issuers` (§11)."""
+    """One entry of `/oauth2/1/pull/issuers` (docs/reference/digilocker-partner-api.md §11)."""
 
     orgid: str
     issuerid: str = ""
@@ -113,7 +117,7 @@ class Issuer:
 
 @dataclass(frozen=True, slots=True)
 class DocTypeInfo:
-    """One entry of `/oauth2/1/pull/doctype` (§11)."""
+    """One entry of `/oauth2/1/pull/doctype` (docs/reference/digilocker-partner-api.md §11)."""
 
     doctype: str
     description: str = ""
@@ -121,7 +125,8 @@ class DocTypeInfo:
 
 @dataclass(frozen=True, slots=True)
 class SearchParameter:
-    """One entry of `/oauth2/1/pull/parameters` (§11); `valuelist` is None when free text."""
+    """One entry of `/oauth2/1/pull/parameters` (docs/reference/digilocker-partner-api.md §11);
+    `valuelist` is None when free text."""
 
     paramname: str
     label: str = ""
@@ -161,7 +166,8 @@ def parse_token_response(payload: object) -> TokenResponse:
 
 def parse_user_details(payload: object) -> UserDetails:
     obj = _object(payload, "user details")
-    # The spec nests the profile in `details`, a generator artefact; real answers are flat (§5).
+    # The spec nests the profile in `details`, a generator artefact; real answers are flat
+    # (docs/reference/digilocker-partner-api.md §5).
     nested = obj.get("details")
     if isinstance(nested, Mapping) and _PROFILE_KEYS.isdisjoint(obj.keys()):
         obj = _object(nested, "user details")
@@ -180,7 +186,8 @@ def parse_user_details(payload: object) -> UserDetails:
 
 
 def parse_issued_documents(payload: object) -> IssuedDocuments:
-    # v1 garbles the list shape (§6): accept a bare array as well as `{items, resource}`.
+    # v1 garbles the list shape (docs/reference/digilocker-partner-api.md §6): accept a bare array
+    # as well as `{items, resource}`.
     if isinstance(payload, list):
         return IssuedDocuments(tuple(_issued_document(item) for item in payload))
     obj = _unwrap(_object(payload, "issued documents"), "items")
@@ -202,7 +209,8 @@ def parse_issuers(payload: object) -> list[Issuer]:
                 issuerid=_str(obj, "issuerid", what=what) or "",
                 name=_str(obj, "name", what=what) or "",
                 description=_str(obj, "description", what=what) or "",
-                # [S] says `categories`, [V24] says `category` (§11).
+                # [S] says `categories`, [V24] says `category`
+                # (docs/reference/digilocker-partner-api.md §11).
                 categories=_text_or_list(obj, "categories", "category", what=what),
             )
         )
@@ -224,7 +232,8 @@ def parse_doctypes(payload: object) -> list[DocTypeInfo]:
 
 
 def parse_search_parameters(payload: object) -> list[SearchParameter]:
-    # [S] shows a bare array, [V24] `{"parameters": [...]}` (§11).
+    # [S] shows a bare array, [V24] `{"parameters": [...]}`
+    # (docs/reference/digilocker-partner-api.md §11).
     what = "search parameter"
     result: list[SearchParameter] = []
     for item in _entries(payload, "parameters"):
@@ -241,7 +250,8 @@ def parse_search_parameters(payload: object) -> list[SearchParameter]:
 
 
 def parse_pull_document(payload: object) -> str:
-    """The pulled document's URI from `{"uri"}` or the spec's `{"details": {"uri"}}` (§12)."""
+    """The pulled document's URI from `{"uri"}` or the spec's `{"details": {"uri"}}`
+    (docs/reference/digilocker-partner-api.md §12)."""
     obj = _unwrap(_object(payload, "pull document"), "uri")
     return _required(obj, "uri", what="pull document")
 
@@ -328,7 +338,8 @@ def _required(obj: JsonObject, name: str, *, what: str) -> str:
 
 
 def _int(obj: JsonObject, name: str, *, what: str) -> int | None:
-    # [NY] accepts consent_valid_till as a number or a numeric string (§4).
+    # [NY] accepts consent_valid_till as a number or a numeric string
+    # (docs/reference/digilocker-partner-api.md §4).
     value = obj.get(name)
     if value is None or value == "":
         return None
@@ -342,7 +353,8 @@ def _int(obj: JsonObject, name: str, *, what: str) -> int | None:
 
 
 def _dob(obj: JsonObject, *, what: str) -> str | None:
-    # The spec types dob as an integer, which would drop the leading zero of DDMMYYYY (§4).
+    # The spec types dob as an integer, which would drop the leading zero of DDMMYYYY
+    # (docs/reference/digilocker-partner-api.md §4).
     value = obj.get("dob")
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 99_999_999:
         return f"{value:08d}"
@@ -368,7 +380,8 @@ def _scope(value: object) -> tuple[str, ...]:
 
 
 def _mime(value: object) -> tuple[str, ...]:
-    # An array in v2, a single string in v1 and in one integrator's mock (§6).
+    # An array in v2, a single string in v1 and in one integrator's mock
+    # (docs/reference/digilocker-partner-api.md §6).
     if value is None:
         return ()
     if isinstance(value, str):
@@ -379,7 +392,8 @@ def _mime(value: object) -> tuple[str, ...]:
 
 
 def _valuelist(value: object) -> tuple[str, ...] | None:
-    # A comma-separated string or null (§11); an array is accepted too.
+    # A comma-separated string or null (docs/reference/digilocker-partner-api.md §11); an array is
+    # accepted too.
     if value is None:
         return None
     if isinstance(value, str):

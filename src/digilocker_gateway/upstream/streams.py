@@ -1,10 +1,10 @@
 """Downloaded files (documents, certificate XML, e-Aadhaar XML) as streams whose `hmac`
 header is checked over the exact bytes received.
 
-DigiLocker signs file answers with `hmac` = base64(HMAC-SHA256(client_secret, body)) (partner
-API reference §8; aadhaar-xml reference §5). The check runs over the raw bytes as they arrive,
-and its verdict comes after the last chunk: callers must treat everything streamed so far as
-untrusted until `iter_chunks` finishes without raising.
+DigiLocker signs file answers with `hmac` = base64(HMAC-SHA256(client_secret, body))
+(docs/reference/digilocker-partner-api.md §8; docs/reference/aadhaar-xml.md §5). The check runs over
+the raw bytes as they arrive, and its verdict comes after the last chunk: callers must treat
+everything streamed so far as untrusted until `iter_chunks` finishes without raising.
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ class FileStream:
         size = 0
         with map_httpx_errors(self._operation):
             # aiter_raw: the hmac covers the body as sent, before any content decoding
-            # (reference §8); the request asked for `identity`, so there is none to undo.
+            # (docs/reference/digilocker-partner-api.md §8); the request asked for `identity`, so
+            # there is none to undo.
             async for chunk in self._response.aiter_raw():
                 size += len(chunk)
                 if size > self._max_bytes:
