@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from digilocker_gateway.db.models import ProductInstance, RequestRecord
-from digilocker_gateway.documents.files import blob_key_for, keep_file
 from digilocker_gateway.errors import TokenRevoked
 from digilocker_gateway.requests import service
+from digilocker_gateway.requests.files import blob_key_for, keep_file
 from digilocker_gateway.tenants.tenant import Tenant
 from tests.requests.test_create import assert_envelope
 from tests.support import REDIRECT_URL, Gateway, walk_journey

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from digilocker_gateway.cli import main
 from digilocker_gateway.db.models import ProductInstance, RequestRecord
-from digilocker_gateway.documents.files import blob_key_for, record_file
+from digilocker_gateway.requests.files import blob_key_for, record_file
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
 from digilocker_gateway.storage.encryption import text_key_id

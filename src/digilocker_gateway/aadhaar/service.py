@@ -16,17 +16,17 @@ from digilocker_gateway.aadhaar.verify import (
     parse_unverified,
     verify_aadhaar_xml,
 )
-from digilocker_gateway.documents.files import (
-    CONTENT_TYPES,
-    blob_key_for,
-    file_valid_upto,
-    keep_file,
-)
 from digilocker_gateway.error_mapping import Call, gateway_error_for
 from digilocker_gateway.errors import (
     UnwrapAadhaarFailed,
 )
 from digilocker_gateway.kit.timefmt import to_ist_iso
+from digilocker_gateway.requests.files import (
+    CONTENT_TYPES,
+    blob_key_for,
+    file_valid_upto,
+    keep_file,
+)
 from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant
 from digilocker_gateway.runtime import Runtime

@@ -9,7 +9,6 @@ from fastapi.responses import Response, StreamingResponse
 
 from digilocker_gateway.config import FILES_PATH
 from digilocker_gateway.documents.fetch import fetch_document
-from digilocker_gateway.documents.files import open_signed_file
 from digilocker_gateway.documents.schemas import Catalogue, DocumentFetch, FetchedDocument
 from digilocker_gateway.errors import (
     AadhaarNotLinked,
@@ -32,6 +31,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import read_json_body
+from digilocker_gateway.requests.files import open_signed_file
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])

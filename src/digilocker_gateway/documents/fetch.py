@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 
 from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
-from digilocker_gateway.documents.files import (
-    CONTENT_TYPES,
-    IssuedFileUrl,
-    blob_key_for,
-    file_valid_upto,
-    keep_file,
-)
 from digilocker_gateway.documents.schemas import DocumentFetch
 from digilocker_gateway.error_mapping import Call, gateway_error_for
 from digilocker_gateway.errors import (
     ConsentNotGiven,
     InvalidPayload,
     UpstreamServerError,
+)
+from digilocker_gateway.requests.files import (
+    CONTENT_TYPES,
+    IssuedFileUrl,
+    blob_key_for,
+    file_valid_upto,
+    keep_file,
 )
 from digilocker_gateway.requests.service import get_request
 from digilocker_gateway.requests.tokens import live_grant

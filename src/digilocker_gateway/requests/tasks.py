@@ -9,7 +9,7 @@ import logging
 from sqlalchemy import delete, select
 
 from digilocker_gateway.db.models import RequestRecord, StoredFile
-from digilocker_gateway.documents.files import delete_request_files
+from digilocker_gateway.requests.files import delete_request_files
 from digilocker_gateway.runtime import Runtime
 
 logger = logging.getLogger("digilocker_gateway.purge")

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.errors import InvalidToken, UpstreamServerError
+from digilocker_gateway.requests.files import delete_request_files
 from digilocker_gateway.requests.service import get_request, require_authenticated
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
@@ -86,8 +87,6 @@ async def _refresh(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
 async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
     """Revoke at DigiLocker, then forget the tokens and files. Revoking twice is harmless; if
     DigiLocker cannot be reached nothing changes here, so the call can simply be retried."""
-    from digilocker_gateway.documents.files import delete_request_files
-
     async with runtime.grant_locks.hold(request_id), runtime.transaction() as session:
         now = runtime.clock.now()
         row = await get_request(
