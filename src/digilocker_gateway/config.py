@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # Off: a process refuses to start on a schema that is not at the latest migration, and
     # `digilocker-gateway migrate` is run once per deploy instead (docs/deployment.md).
     migrate_on_start: bool = True
+    # SQLite's PRAGMA synchronous in WAL mode. "full": every commit is on disk when it returns.
+    # "normal": a power cut or an OS crash may undo the last commits (a process crash never
+    # does, and the file is never corrupted), and commits cost less (docs/deployment.md).
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     public_base_url: str | None = Field(
         default=None, description="The URL users reach the gateway at; default http://host:port"
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,18 +15,26 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from digilocker_gateway.db.sqlite import inline_engine_arguments
+
 if TYPE_CHECKING:
     from digilocker_gateway.config import Settings
 
 
 def engine_for(settings: Settings) -> AsyncEngine:
-    """The engine `settings` describe: URL, PostgreSQL schema, pool size and timeout."""
+    """The engine `settings` describe: URL, PostgreSQL schema, pool size and timeout, SQLite's
+    durability."""
     return build_engine(
         settings.effective_database_url,
         pool_size=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_seconds,
         schema=settings.database_schema,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
+
+
+# How long a SQLite statement waits for another connection's write lock before failing.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def build_engine(
@@ -35,9 +43,10 @@ def build_engine(
     pool_size: int = 10,
     pool_timeout: float = 10.0,
     schema: str | None = None,
+    sqlite_synchronous: str = "full",
 ) -> AsyncEngine:
     # A pool big enough for the usual concurrency: opening a connection is expensive (a TLS
-    # handshake for PostgreSQL, a new thread for aiosqlite), so churn costs more than idling.
+    # handshake for PostgreSQL), so churn costs more than idling.
     kwargs: dict[str, Any] = {
         # Bound parameters are tokens and personal data: keep them out of error messages.
         "hide_parameters": True,
@@ -46,21 +55,30 @@ def build_engine(
         "max_overflow": max(pool_size // 2, 1),
         "pool_timeout": pool_timeout,
     }
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite:
+        database = parsed.database or ""
+        if parsed.get_driver_name() != "aiosqlite" or database in ("", ":memory:"):
+            raise ValueError("SQLite needs a sqlite+aiosqlite:///path/to/file.db URL")
+        inline = inline_engine_arguments(database, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
+        kwargs.update(inline)
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = postgres_connect_args(schema)
     engine = create_async_engine(url, **kwargs)
-    if url.startswith("sqlite"):
+    if sqlite:
+        if sqlite_synchronous not in ("full", "normal"):
+            raise ValueError("sqlite_synchronous is 'full' or 'normal'")
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # Foreign keys are off by default in SQLite; WAL lets readers run beside one writer.
+            # Foreign keys are off by default in SQLite; WAL lets readers run beside one writer;
+            # the durability of a commit is the operator's choice (docs/deployment.md).
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA synchronous={sqlite_synchronous.upper()}")
             cursor.close()
 
     return engine
