@@ -67,3 +67,23 @@ async def gateway(database: DatabaseUnderTest, tmp_path: Path) -> AsyncIterator[
     """The gateway on the embedded simulator, with a manual clock and one API client."""
     async with running_gateway(database, tmp_path) as running:
         yield running
+
+
+@pytest.fixture
+async def postgres_database() -> AsyncIterator[DatabaseUnderTest]:
+    """A PostgreSQL schema of its own, for tests of PostgreSQL's own behaviour."""
+    base = postgres_url()
+    if base is None:
+        pytest.skip(
+            f"PostgreSQL-only test skipped: set {POSTGRES_URL_ENV} to a postgresql+asyncpg URL"
+        )
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_async_engine(base)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield DatabaseUnderTest(base, schema)
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()

@@ -35,7 +35,7 @@ async def test_unreachable_database_makes_readyz_503_while_healthz_stays_200(
     gateway: Gateway,
 ) -> None:
     runtime = gateway.runtime
-    original = runtime.sessions
+    original = runtime.read_sessions
     unreachable = engine_for(
         runtime.settings.model_copy(
             update={
@@ -46,12 +46,12 @@ async def test_unreachable_database_makes_readyz_503_while_healthz_stays_200(
     )
     # A load balancer must stop sending calls to a process that cannot reach the database, but
     # an orchestrator must not restart it for that: the database, not the process, is broken.
-    runtime.sessions = build_sessionmaker(unreachable)
+    runtime.read_sessions = build_sessionmaker(unreachable, autocommit=True)
     try:
         ready = await gateway.client.get("/readyz")
         health = await gateway.client.get("/healthz")
     finally:
-        runtime.sessions = original
+        runtime.read_sessions = original
         await unreachable.dispose()
 
     assert ready.status_code == 503

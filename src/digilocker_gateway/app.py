@@ -93,7 +93,7 @@ def create_app(
         runtime: Runtime = app.state.runtime
         problems: dict[str, str] = {}
         try:
-            async with runtime.sessions() as session:
+            async with runtime.reading() as session:
                 await session.execute(_SELECT_ONE)
         except Exception as exc:
             problems["database"] = type(exc).__name__

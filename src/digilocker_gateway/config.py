@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = 20
     database_pool_timeout_seconds: float = 10.0
+    # Ping each PostgreSQL connection before use: one more round trip per call, in exchange for
+    # no failed call after the server restarts or a proxy drops idle connections.
+    database_pool_pre_ping: bool = False
     # Off: a process refuses to start on a schema that is not at the latest migration, and
     # `digilocker-gateway migrate` is run once per deploy instead (docs/deployment.md).
     migrate_on_start: bool = True

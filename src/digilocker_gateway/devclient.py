@@ -19,7 +19,7 @@ async def ensure_dev_client(settings: Settings) -> dict[str, str]:
     async with standalone_runtime(settings, with_upstream=False) as runtime:
         if path.exists():
             saved = json.loads(path.read_text())
-            async with runtime.sessions() as session:
+            async with runtime.transaction() as session:
                 try:
                     await authenticate(
                         session,

@@ -21,7 +21,7 @@ Due = Callable[[Runtime], Awaitable[bool]]
 
 def every(name: str, seconds: float) -> Due:
     async def due(runtime: Runtime) -> bool:
-        async with runtime.sessions() as session:
+        async with runtime.reading() as session:
             previous = await last_run(session, name)
         return previous is None or previous + timedelta(seconds=seconds) <= runtime.clock.now()
 

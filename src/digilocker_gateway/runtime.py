@@ -33,6 +33,7 @@ class Runtime:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     keyring: Keyring
     hasher: SecretHasher
     sealed: SealedValues
@@ -48,6 +49,14 @@ class Runtime:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed if the block succeeds, rolled back if it raises."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for work that only reads: its statements run in autocommit, each
+        consistent on its own, which spares the BEGIN and COMMIT round trips. Never write
+        through it (a flush would commit at once)."""
+        async with self.read_sessions() as session:
             yield session
 
     def partner_credentials(self, tenant: Tenant | None) -> PartnerCredentials:

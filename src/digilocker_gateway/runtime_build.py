@@ -105,6 +105,7 @@ async def build_runtime(
         clock=clock or SystemClock(),
         engine=engine,
         sessions=build_sessionmaker(engine),
+        read_sessions=build_sessionmaker(engine, autocommit=True),
         keyring=keyring,
         hasher=secret_hasher(keyring),
         sealed=SealedValues(keyring),

@@ -28,10 +28,14 @@ def engine_for(settings: Settings) -> AsyncEngine:
         settings.effective_database_url,
         pool_size=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_seconds,
+        pool_pre_ping=settings.database_pool_pre_ping,
         schema=settings.database_schema,
         sqlite_synchronous=settings.sqlite_synchronous,
     )
 
+
+# PostgreSQL connections older than this are closed and replaced when next checked in.
+POSTGRES_POOL_RECYCLE_SECONDS = 300
 
 # How long a SQLite statement waits for another connection's write lock before failing.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
@@ -42,6 +46,7 @@ def build_engine(
     *,
     pool_size: int = 10,
     pool_timeout: float = 10.0,
+    pool_pre_ping: bool = False,
     schema: str | None = None,
     sqlite_synchronous: str = "full",
 ) -> AsyncEngine:
@@ -64,7 +69,11 @@ def build_engine(
         inline = inline_engine_arguments(database, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
         kwargs.update(inline)
     else:
-        kwargs["pool_pre_ping"] = True
+        # No ping before every checkout (a round trip each time): a connection the server or a
+        # proxy closed fails its call once, and SQLAlchemy then replaces the whole pool.
+        # Connections are recycled before common idle timeouts close them.
+        kwargs["pool_pre_ping"] = pool_pre_ping
+        kwargs["pool_recycle"] = POSTGRES_POOL_RECYCLE_SECONDS
         kwargs["connect_args"] = postgres_connect_args(schema)
     engine = create_async_engine(url, **kwargs)
     if sqlite:
@@ -89,5 +98,9 @@ def postgres_connect_args(schema: str | None) -> dict[str, Any]:
     return {"server_settings": {"search_path": schema}} if schema else {}
 
 
-def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def build_sessionmaker(
+    engine: AsyncEngine, *, autocommit: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; with `autocommit`, for reads that need no transaction."""
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+    return async_sessionmaker(bind, expire_on_commit=False)

@@ -48,7 +48,7 @@ files_router = APIRouter(include_in_schema=False)
     },
 )
 async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -> Response:
-    async with runtime.sessions() as session:
+    async with runtime.reading() as session:
         snapshot = await runtime.catalogue.current(session)
     if snapshot is None:
         raise CatalogueNotReady()

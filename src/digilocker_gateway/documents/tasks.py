@@ -28,7 +28,7 @@ async def refresh_catalogue(runtime: Runtime, *, progress: ProgressCallback | No
 
 
 async def catalogue_due(runtime: Runtime) -> bool:
-    async with runtime.sessions() as session:
+    async with runtime.reading() as session:
         refreshed: datetime | None = (
             await session.execute(select(CatalogueSnapshot.refreshed_at))
         ).scalar_one_or_none()

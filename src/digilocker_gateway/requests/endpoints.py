@@ -80,7 +80,7 @@ async def create_request(
 async def request_status(
     request_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> DigilockerRequestStatus:
-    async with runtime.transaction() as session:
+    async with runtime.reading() as session:
         row = await service.get_request(
             session, tenant=tenant, request_id=request_id, now=runtime.clock.now()
         )

@@ -98,7 +98,7 @@ async def _rewrap_request_values(runtime: Runtime, report: RewrapReport, batch_s
     columns = [column for column, _ in _REQUEST_COLUMNS]
     last_id = ""
     while True:
-        async with runtime.sessions() as session:
+        async with runtime.reading() as session:
             rows = (
                 await session.execute(
                     select(RequestRecord.id, *columns)
@@ -129,7 +129,7 @@ async def _rewrap_partner_secrets(runtime: Runtime, report: RewrapReport, batch_
     column = ProductInstance.digilocker_client_secret_enc
     last_id = ""
     while True:
-        async with runtime.sessions() as session:
+        async with runtime.reading() as session:
             rows = (
                 await session.execute(
                     select(ProductInstance.id, column)
@@ -183,7 +183,7 @@ async def _rewrap_files(runtime: Runtime, report: RewrapReport, batch_size: int)
     last_id = ""
     while True:
         now = runtime.clock.now()
-        async with runtime.sessions() as session:
+        async with runtime.reading() as session:
             rows = (
                 await session.execute(
                     select(StoredFile.id, StoredFile.request_id)
@@ -205,7 +205,7 @@ async def _rewrap_files(runtime: Runtime, report: RewrapReport, batch_size: int)
 
 async def _client_hashes_by_key(runtime: Runtime) -> dict[str, int]:
     active = runtime.keyring.active_id
-    async with runtime.sessions() as session:
+    async with runtime.reading() as session:
         counted = await session.execute(
             select(Client.secret_hash_key_id, func.count())
             .where(Client.secret_hash_key_id != active)
