@@ -24,7 +24,11 @@ from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.jobs import start_background_jobs
 from digilocker_gateway.kit.clock import Clock, SystemClock
-from digilocker_gateway.kit.web import TraceIdMiddleware, install_error_handlers
+from digilocker_gateway.kit.web import (
+    TraceIdMiddleware,
+    TrailingSlashMiddleware,
+    install_error_handlers,
+)
 from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
@@ -76,6 +80,7 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        redirect_slashes=False,  # TrailingSlashMiddleware serves both forms directly
     )
     install_error_handlers(app)
     app.include_router(request_endpoints.router)
@@ -114,6 +119,7 @@ def create_app(
 
             simulator = simulator_for(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
+    app.add_middleware(TrailingSlashMiddleware, keep=(SIMULATOR_MOUNT + "/",))
     app.add_middleware(TraceIdMiddleware)
     return app
 

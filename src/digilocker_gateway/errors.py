@@ -31,6 +31,13 @@ class InvalidRedirectUrl(GatewayError):
     detail = "redirectUrl must be an absolute http or https URL."
 
 
+class CustomerDetailMismatch(GatewayError):
+    # A code Setu publishes (docs/reference/setu-api.md §5.2).
+    status = 400
+    code = "customer_detail_mismatch"
+    detail = "The parameters do not match the document the user holds in DigiLocker."
+
+
 class RecordNotFound(GatewayError):
     status = 400
     code = "record_not_found"

@@ -58,7 +58,8 @@ async def test_issued_pdf_is_fetched_and_downloads_as_the_users_document(
     response = await fetch(gateway, request_id, fetch_body(pick(user, issued=True)))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"fileUrl", "validUpto"}
+    assert set(body) == {"fileUrl", "validUpto", "parametersVerified"}
+    assert body["parametersVerified"] is True
     assert body["validUpto"].endswith("+05:30")
     download = await gateway.client.get(body["fileUrl"])
     assert download.status_code == 200
@@ -130,12 +131,14 @@ async def test_large_document_streams_through(catalogued_gateway: Gateway) -> No
     ("change", "code"),
     [
         ({"consent": "N"}, "consent_not_given"),
-        ({"consent": "y"}, "consent_not_given"),
+        ({"consent": "yes"}, "consent_not_given"),
+        ({"consent": False}, "consent_not_given"),
+        ({"consent": None}, "consent_not_given"),
         ({"format": "docx"}, "invalid_payload"),
         ({"orgId": "999999"}, "invalid_payload"),
         ({"parameters": []}, "invalid_payload"),
         ({"parameters": "not-a-list"}, "invalid_payload"),
-        ({"unexpected": True}, "invalid_payload"),
+        ({"docType": "pancr"}, "invalid_payload"),
     ],
 )
 async def test_invalid_fetch_body_returns_400(
@@ -204,3 +207,61 @@ async def test_tampered_file_url_returns_404(catalogued_gateway: Gateway) -> Non
     url: str = response.json()["fileUrl"]
     tampered = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
     assert_envelope(await gateway.client.get(tampered), 404, "not_found")
+
+
+def document_of(user: dict[str, Any], doc_type: str) -> dict[str, Any]:
+    return next(d for d in user["documents"] if d["docType"] == doc_type and d["issued"])
+
+
+async def stored_file_count(gateway: Gateway) -> int:
+    from sqlalchemy import func, select
+
+    from digilocker_gateway.db.models import StoredFile
+
+    async with gateway.runtime.reading() as session:
+        return int((await session.execute(select(func.count(StoredFile.id)))).scalar_one())
+
+
+@pytest.mark.parametrize("doc_type", ["PANCR", "DRVLC"])
+async def test_held_document_with_the_right_number_is_verified(
+    catalogued_gateway: Gateway, doc_type: str
+) -> None:
+    gateway = catalogued_gateway
+    request_id, user = await authenticated(gateway, "complete")
+    document = document_of(user, doc_type)
+    # The number in another spelling (lower case, spaces) is still the same number.
+    parameters = dict(document["parameters"])
+    number = next(iter(parameters))
+    parameters[number] = " ".join(parameters[number].lower())
+    body = fetch_body(document, parameters=[{"name": k, "value": v} for k, v in parameters.items()])
+    response = await fetch(gateway, request_id, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["parametersVerified"] is True
+
+
+@pytest.mark.parametrize("doc_type", ["PANCR", "DRVLC"])
+async def test_held_document_with_a_wrong_number_is_400_and_stores_nothing(
+    catalogued_gateway: Gateway, doc_type: str
+) -> None:
+    gateway = catalogued_gateway
+    request_id, user = await authenticated(gateway, "complete")
+    document = document_of(user, doc_type)
+    parameters = dict(document["parameters"])
+    number = next(iter(parameters))
+    parameters[number] = parameters[number][:-1] + ("9" if parameters[number][-1] != "9" else "8")
+    body = fetch_body(document, parameters=[{"name": k, "value": v} for k, v in parameters.items()])
+    response = await fetch(gateway, request_id, body)
+    assert_envelope(response, 400, "customer_detail_mismatch")
+    assert await stored_file_count(gateway) == 0
+
+
+async def test_held_document_whose_number_cannot_be_checked_says_so(
+    catalogued_gateway: Gateway,
+) -> None:
+    gateway = catalogued_gateway
+    request_id, user = await authenticated(gateway, "complete")
+    # A marksheet's URI carries neither the roll number nor the year as given.
+    document = document_of(user, "HSCER")
+    response = await fetch(gateway, request_id, fetch_body(document))
+    assert response.status_code == 200, response.text
+    assert response.json()["parametersVerified"] is False

@@ -69,7 +69,7 @@ async def test_bad_body_with_bad_credentials_still_returns_401(gateway: Gateway)
         (b"", "invalid_payload"),
         (b"[]", "invalid_payload"),
         (b'{"redirectUrl": 42}', "invalid_payload"),
-        (b'{"redirectUrl": "https://a.example", "extra": 1}', "invalid_payload"),
+        (b'{"redirectUrl": "https://a.example", "docType": "pancr"}', "invalid_payload"),
         (b'{"redirectUrl": "https://a.example", "docType": "dr vlc!"}', "invalid_payload"),
         (b'{"docType": "PANCR"}', "invalid_payload"),
         (b'{"redirectUrl": "/relative/path"}', "invalid_redirect_url"),

@@ -14,6 +14,7 @@ from digilocker_gateway.errors import (
     AadhaarNotLinked,
     CatalogueNotReady,
     ConsentNotGiven,
+    CustomerDetailMismatch,
     InternalServerError,
     InvalidPayload,
     InvalidToken,
@@ -79,6 +80,7 @@ async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -
         RecordNotFound,
         PullResponsePending,
         InvalidUri,
+        CustomerDetailMismatch,
         UserConsentNotGiven,
         Unauthorized,
         TokenRevoked,
@@ -93,8 +95,12 @@ async def fetch(
     request_id: str, request: Request, runtime: RuntimeDep, tenant: TenantDep
 ) -> FetchedDocument:
     body = await read_json_body(request, DocumentFetch, max_bytes=runtime.settings.max_body_bytes)
-    issued = await fetch_document(runtime, tenant, request_id, body)
-    return FetchedDocument(fileUrl=issued.url, validUpto=to_ist_iso(issued.valid_upto))
+    fetched = await fetch_document(runtime, tenant, request_id, body)
+    return FetchedDocument(
+        fileUrl=fetched.file.url,
+        validUpto=to_ist_iso(fetched.file.valid_upto),
+        parametersVerified=fetched.parameters_verified,
+    )
 
 
 @files_router.get(FILES_PATH + "/{token}")

@@ -8,12 +8,15 @@ DigiLocker's errors map to Setu's codes through the one table in `error_mapping.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
+from digilocker_gateway.documents.identifiers import ParameterCheck, check_parameters
 from digilocker_gateway.documents.schemas import DocumentFetch
 from digilocker_gateway.error_mapping import Call, gateway_error_for
 from digilocker_gateway.errors import (
     ConsentNotGiven,
+    CustomerDetailMismatch,
     InvalidPayload,
     UpstreamServerError,
 )
@@ -39,7 +42,7 @@ logger = logging.getLogger("digilocker_gateway.documents")
 
 
 def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | None) -> None:
-    if body.consent != "Y":
+    if not body.consent:
         raise ConsentNotGiven()
     if entry is None:
         raise InvalidPayload(
@@ -76,9 +79,15 @@ def _find_issued(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class FetchedFile:
+    file: IssuedFileUrl
+    parameters_verified: bool
+
+
 async def fetch_document(
     runtime: Runtime, tenant: Tenant, request_id: str, body: DocumentFetch
-) -> IssuedFileUrl:
+) -> FetchedFile:
     now = runtime.clock.now()
     async with runtime.transaction() as session:
         request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
@@ -90,13 +99,13 @@ async def fetch_document(
     upstream = runtime.upstream(tenant)
     try:
         content_type = CONTENT_TYPES[body.format]
-        uri, mime = await _locate(upstream, grant.access_token, entry, body)
-        if mime and content_type not in mime:
+        located = await _locate(upstream, grant.access_token, entry, body)
+        if located.mime and content_type not in located.mime:
             raise InvalidPayload(f"This document is not available as {body.format}.")
         stream = upstream.stream_xml if body.format == "xml" else upstream.stream_file
         blob_key = blob_key_for(request_id)
         async with stream(
-            grant.access_token, uri, max_bytes=runtime.settings.max_document_bytes
+            grant.access_token, located.uri, max_bytes=runtime.settings.max_document_bytes
         ) as download:
             info = await runtime.blobs.put(
                 blob_key, download.iter_chunks(), content_type=content_type
@@ -104,7 +113,7 @@ async def fetch_document(
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)
         raise gateway_error_for(exc, Call.DOCUMENT) from None
-    return await keep_file(
+    kept = await keep_file(
         runtime,
         tenant,
         request_id=request_id,
@@ -117,17 +126,30 @@ async def fetch_document(
         valid_upto=file_valid_upto(runtime, request_valid_upto),
         filename=f"{entry.doc_type}-{entry.org_id}.{body.format}",
     )
+    return FetchedFile(kept, located.parameters_verified)
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    uri: str
+    mime: tuple[str, ...]
+    # The caller's parameters were checked against the document: by the issuer (a pull), or
+    # against the number of a document the user already held (documents/identifiers.py).
+    parameters_verified: bool
 
 
 async def _locate(
     upstream: DigiLockerClient, access_token: str, entry: CatalogueDocument, body: DocumentFetch
-) -> tuple[str, tuple[str, ...]]:
-    """The document's URI and mime types: from the issued list, else pulled from the issuer."""
-    issued = await upstream.issued_documents(access_token)
-    document = _find_issued(issued, entry)
-    if document is not None:
-        return document.uri, document.mime
+) -> Located:
+    """The document: from the issued list (its parameters checked), else pulled from the
+    issuer. A held document whose number differs from the parameters is refused."""
     parameters = {p.name: p.value for p in body.parameters}
+    document = _find_issued(await upstream.issued_documents(access_token), entry)
+    if document is not None:
+        check = check_parameters(entry.doc_type, document.uri, parameters)
+        if check is ParameterCheck.MISMATCH:
+            raise CustomerDetailMismatch()
+        return Located(document.uri, document.mime, check is ParameterCheck.MATCH)
     try:
         uri: str | None = await upstream.pull_document(
             access_token, entry.org_id, entry.doc_type, parameters
@@ -138,7 +160,7 @@ async def _locate(
         uri = None  # already issued after all: the issued list has it now
     document = _find_issued(await upstream.issued_documents(access_token), entry, uri)
     if document is not None:
-        return document.uri, document.mime
+        return Located(document.uri, document.mime, parameters_verified=True)
     if uri is None:
         raise UpstreamServerError()
-    return uri, ()
+    return Located(uri, (), parameters_verified=True)

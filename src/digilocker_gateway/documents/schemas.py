@@ -2,29 +2,60 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+
+def _consent_given(value: object) -> bool:
+    # Setu documents "Y"; real clients also send "y" and true. Anything else is no consent,
+    # answered 400 consent_not_given rather than a validation error.
+    return value is True or (isinstance(value, str) and value.strip() in ("Y", "y"))
+
+
+Consent = Annotated[
+    bool,
+    BeforeValidator(_consent_given),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "enum": ["Y", "y"]}, {"type": "boolean", "enum": [True]}],
+            "description": 'The user\'s consent: "Y" (also "y" or true); anything else is 400 '
+            "consent_not_given",
+        }
+    ),
+]
 
 
 class DocumentParameter(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
     name: str = Field(min_length=1, max_length=100)
+    # A number is taken as its decimal string (clients send Aadhaar-style numbers unquoted).
     value: str = Field(max_length=500)
 
 
 class DocumentFetch(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    """Setu's fetch-document body, read liberally (docs/reference/setu-api.md §2, §4.4):
+    unknown fields are ignored, identifiers trimmed and matched case-sensitively."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     docType: str = Field(min_length=1, max_length=20)
     orgId: str = Field(min_length=1, max_length=40)
-    format: str = Field(min_length=1, max_length=10)
-    consent: str = Field(max_length=5)
+    format: Annotated[
+        Literal["pdf", "xml"],
+        BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+    ] = Field(description="pdf or xml, as the catalogue lists for the document")
+    consent: Consent = False
     parameters: list[DocumentParameter] = Field(default_factory=list, max_length=20)
 
 
 class FetchedDocument(BaseModel):
     fileUrl: str
     validUpto: str
+    # Gateway extension (docs/reference/setu-api.md §4.4): whether the parameters were checked
+    # against the document, by its issuer or against the number of the one the user holds.
+    parametersVerified: bool
 
 
 class CatalogueParameter(BaseModel):

@@ -73,6 +73,32 @@ class TraceIdMiddleware:
             _trace_id.reset(token)
 
 
+class TrailingSlashMiddleware:
+    """Serves every path with or without one trailing slash, directly: many HTTP clients do not
+    follow a redirect, and a 307 would carry no error envelope (docs/reference/setu-api.md §2).
+    Paths under `keep` (the mounted simulator, whose DigiLocker paths differ by their slash)
+    are left alone."""
+
+    def __init__(self, app: ASGIApp, *, keep: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self._keep = keep
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and len(path) > 1
+            and path.endswith("/")
+            and not path.endswith("//")
+            and not path.startswith(self._keep)
+        ):
+            scope = {**scope, "path": path[:-1]}
+            raw: bytes | None = scope.get("raw_path")
+            if raw is not None and raw.endswith(b"/"):
+                scope["raw_path"] = raw[:-1]
+        await self.app(scope, receive, send)
+
+
 def error_response(error: GatewayError, headers: dict[str, str] | None = None) -> JSONResponse:
     body = {"error": {"code": error.code, "detail": error.detail, "traceId": current_trace_id()}}
     return JSONResponse(body, status_code=error.status, headers=headers)
@@ -97,9 +123,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-        error = GatewayError(str(exc.detail), code=code)
+        headers = dict(exc.headers or {})
+        detail = str(exc.detail)
+        if exc.status_code == 405 and "Allow" in headers:
+            detail = f"This path does not answer that method; it answers {headers['Allow']}."
+        error = GatewayError(detail, code=code)
         error.status = exc.status_code
-        return error_response(error)
+        # A 405 keeps Starlette's Allow header (RFC 9110 §15.5.6).
+        return error_response(error, headers=headers or None)
 
     app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -115,9 +146,22 @@ def describe_validation_errors(errors: Any) -> str:
     return "; ".join(parts) or "The request body is not valid."
 
 
+# Media types a JSON body may come with: Setu's clients often send none, or text/plain.
+_JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 async def read_json_body(request: Request, model: type[ModelT], *, max_bytes: int) -> ModelT:
-    """Read at most `max_bytes` of body and validate it as `model` (unknown fields refused by the
-    model's config). Done by hand, after authentication, so a bad body never outranks a 401."""
+    """Read at most `max_bytes` of body and validate it as `model`. Done by hand, after
+    authentication, so a bad body never outranks a 401. A body without a content type, or with
+    text/plain, is read as JSON when it is JSON (docs/reference/setu-api.md §2); a form or any
+    other media type is refused."""
+    media_type = _media_type(request.headers.get("content-type", ""))
+    if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
+        raise InvalidPayload(f"The body must be a JSON object, not {media_type}.")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise PayloadTooLarge()

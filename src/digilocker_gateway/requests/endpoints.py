@@ -57,7 +57,6 @@ def as_api(runtime: Runtime, row: RequestRecord) -> DigilockerRequest:
         Unauthorized, InvalidPayload, InvalidRedirectUrl, PayloadTooLarge, InternalServerError
     ),
 )
-@router.post("/", include_in_schema=False, response_model=DigilockerRequest)
 async def create_request(
     request: Request, runtime: RuntimeDep, tenant: TenantDep
 ) -> DigilockerRequest:

@@ -9,24 +9,36 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from digilocker_gateway.requests.status import RequestStatus
 
+# DigiLocker's doc types are upper-case letters and digits, matched case-sensitively.
 DOC_TYPE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}$")
 
 
 class DigilockerRequestCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    """Setu's create body, read liberally (docs/reference/setu-api.md §2): fields it does not
+    know are ignored, surrounding whitespace is trimmed."""
 
-    redirectUrl: str = Field(max_length=2048)  # Setu field names are camelCase
-    docType: str | None = Field(default=None, max_length=200)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    redirectUrl: str = Field(  # Setu field names are camelCase
+        min_length=1,
+        max_length=2048,
+        json_schema_extra={"format": "uri"},
+        description="Absolute http(s) URL the user's browser is sent back to",
+    )
+    docType: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^\s*[A-Z0-9]{2,12}(\s*,\s*[A-Z0-9]{2,12})*\s*$",
+        description="DigiLocker doc types to pre-select, such as PANCR; comma-separated",
+    )
 
     @field_validator("docType")
     @classmethod
     def _doc_types(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        parts = [part.strip().upper() for part in value.split(",") if part.strip()]
-        if not parts or any(not DOC_TYPE_PATTERN.match(part) for part in parts):
-            raise ValueError("docType must be DigiLocker doc types such as DRVLC, comma-separated")
-        return ",".join(parts)
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        return ",".join(parts) or None
 
 
 def redirect_url_problem(url: str, allowed_hosts: tuple[str, ...] | None) -> str | None:
