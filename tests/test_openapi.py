@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import pytest
 
 from tests.support import Gateway
 
@@ -59,3 +62,53 @@ async def test_bodies_and_errors_resolve_to_schemas(gateway: Gateway) -> None:
     aadhaar = spec["paths"]["/api/digilocker/{request_id}/aadhaar"]["get"]
     assert "unwrap_aadhaar_failed" in aadhaar["responses"]["500"]["description"]
     assert "HTTPValidationError" not in schemas
+
+
+def refs_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in refs_in(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in refs_in(value)]
+    return []
+
+
+async def test_document_is_valid_openapi_and_every_ref_resolves(gateway: Gateway) -> None:
+    from openapi_spec_validator import validate
+
+    spec = await spec_of(gateway)
+    validate(spec)  # raises on an invalid document
+    refs = refs_in(spec)
+    assert refs
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.rsplit("/", 1)[1] in spec["components"]["schemas"], ref
+
+
+async def test_schemas_say_what_validation_enforces(gateway: Gateway) -> None:
+    schemas = (await spec_of(gateway))["components"]["schemas"]
+    create = schemas["DigilockerRequestCreate"]
+    assert create["required"] == ["redirectUrl"]
+    assert create["properties"]["redirectUrl"]["format"] == "uri"
+    assert create["properties"]["redirectUrl"]["minLength"] == 1
+    fetch = schemas["DocumentFetch"]
+    consent = fetch["properties"]["consent"]
+    assert {"type": "string", "enum": ["Y", "y"]} in consent["anyOf"]
+    assert fetch["properties"]["format"]["enum"] == ["pdf", "xml"]
+    assert "additionalProperties" not in fetch  # unknown fields are ignored, not refused
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_api_reference_pages_load_every_asset_from_the_gateway(
+    gateway: Gateway, page: str
+) -> None:
+    response = await gateway.client.get(page)
+    assert response.status_code == 200
+    html = response.text
+    assets = re.findall(r"""(?:src|href)\s*[=:]\s*['"]([^'"]+)['"]""", html)
+    assert assets
+    assert not [url for url in assets if url.startswith(("http:", "https:", "//"))], assets
+    for url in assets:
+        asset = await gateway.client.get(url)
+        assert asset.status_code == 200, url
+        assert asset.content, url

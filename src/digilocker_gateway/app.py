@@ -9,7 +9,6 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -22,14 +21,18 @@ from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
 from digilocker_gateway.config import SIMULATOR_MOUNT, Settings
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
+from digilocker_gateway.documents.schemas import DocumentFetch
 from digilocker_gateway.jobs import start_background_jobs
 from digilocker_gateway.kit.clock import Clock, SystemClock
+from digilocker_gateway.kit.docs_pages import install_docs_pages
+from digilocker_gateway.kit.openapi import install_openapi
 from digilocker_gateway.kit.web import (
     TraceIdMiddleware,
     TrailingSlashMiddleware,
     install_error_handlers,
 )
 from digilocker_gateway.requests import endpoints as request_endpoints
+from digilocker_gateway.requests.schemas import DigilockerRequestCreate
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
 
@@ -78,7 +81,7 @@ def create_app(
         version=__version__,
         summary="A self-hosted, Setu-compatible DigiLocker API",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from local assets by install_docs_pages
         redoc_url=None,
         redirect_slashes=False,  # TrailingSlashMiddleware serves both forms directly
     )
@@ -110,7 +113,8 @@ def create_app(
             return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    install_openapi(app)
+    install_openapi(app, body_models=(DigilockerRequestCreate, DocumentFetch))
+    install_docs_pages(app)
 
     if settings.uses_embedded_simulator:
         if simulator is None:
@@ -122,55 +126,3 @@ def create_app(
     app.add_middleware(TrailingSlashMiddleware, keep=(SIMULATOR_MOUNT + "/",))
     app.add_middleware(TraceIdMiddleware)
     return app
-
-
-CREDENTIAL_PARAMETERS = [
-    {
-        "name": name,
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": description,
-    }
-    for name, description in (
-        ("x-client-id", "Your client id"),
-        ("x-client-secret", "Your client secret"),
-        ("x-product-instance-id", "Your product instance id"),
-    )
-]
-
-
-def install_openapi(app: FastAPI) -> None:
-    """The OpenAPI document as the API really behaves: bodies are read by hand after the
-    credential check (so their schemas are added here), and validation errors are answered
-    400 in Setu's envelope, never FastAPI's 422."""
-    from fastapi.openapi.utils import get_openapi
-
-    from digilocker_gateway.documents.schemas import DocumentFetch
-    from digilocker_gateway.requests.schemas import DigilockerRequestCreate
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        spec = get_openapi(
-            title=app.title, version=app.version, summary=app.summary, routes=app.routes
-        )
-        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-        for model in (DigilockerRequestCreate, DocumentFetch):
-            schemas[model.__name__] = model.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
-        schemas.pop("HTTPValidationError", None)
-        schemas.pop("ValidationError", None)
-        for path, operations in spec.get("paths", {}).items():
-            for operation in operations.values():
-                operation.get("responses", {}).pop("422", None)
-                if path.startswith("/api/"):
-                    operation["parameters"] = [
-                        *operation.get("parameters", []),
-                        *CREDENTIAL_PARAMETERS,
-                    ]
-        app.openapi_schema = spec
-        return spec
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -26,6 +26,10 @@ Consent = Annotated[
 ]
 
 
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class DocumentParameter(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, coerce_numbers_to_str=True)
 
@@ -34,11 +38,17 @@ class DocumentParameter(BaseModel):
     value: str = Field(max_length=500)
 
 
+def _consent_required(schema: dict[str, Any]) -> None:
+    schema.setdefault("required", []).append("consent")
+
+
 class DocumentFetch(BaseModel):
     """Setu's fetch-document body, read liberally (docs/reference/setu-api.md §2, §4.4):
     unknown fields are ignored, identifiers trimmed and matched case-sensitively."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="ignore", str_strip_whitespace=True, json_schema_extra=_consent_required
+    )
 
     docType: str = Field(min_length=1, max_length=20)
     orgId: str = Field(min_length=1, max_length=40)
@@ -46,7 +56,9 @@ class DocumentFetch(BaseModel):
         Literal["pdf", "xml"],
         BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
     ] = Field(description="pdf or xml, as the catalogue lists for the document")
-    consent: Consent = False
+    # Missing consent is no consent (400 consent_not_given), so the field has a default; the
+    # schema shows none, as Setu documents consent as required.
+    consent: Consent = Field(default=False, json_schema_extra=_without_default)
     parameters: list[DocumentParameter] = Field(default_factory=list, max_length=20)
 
 
