@@ -68,14 +68,16 @@ async def create_request(
         return as_api(runtime, row)
 
 
+# HEAD answers like GET, for monitoring probes; Setu documents only GET. It is registered
+# after GET (decorators apply bottom-up), so a 405's Allow names the GET route, the first
+# that matches the path.
+@router.head("/{request_id}/status", include_in_schema=False)
 @router.get(
     "/{request_id}/status",
     response_model=DigilockerRequestStatus,
     summary="Get DigiLocker request status",
     responses=error_responses(Unauthorized, RequestNotFound, InternalServerError),
 )
-# HEAD answers like GET, for monitoring probes; Setu documents only GET.
-@router.head("/{request_id}/status", include_in_schema=False)
 async def request_status(
     request_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> DigilockerRequestStatus:
