@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from digilocker_gateway import __version__
 from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
-from digilocker_gateway.config import SIMULATOR_MOUNT, Settings
+from digilocker_gateway.config import CALLBACK_PATH, SIMULATOR_MOUNT, Settings
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.documents.schemas import DocumentFetch
@@ -27,6 +27,7 @@ from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.docs_pages import install_docs_pages
 from digilocker_gateway.kit.openapi import install_openapi
 from digilocker_gateway.kit.web import (
+    DeadlineMiddleware,
     TraceIdMiddleware,
     TrailingSlashMiddleware,
     install_error_handlers,
@@ -123,6 +124,11 @@ def create_app(
 
             simulator = simulator_for(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
+    app.add_middleware(
+        DeadlineMiddleware,
+        seconds=settings.api_deadline_seconds,
+        per_path={CALLBACK_PATH: settings.callback_deadline_seconds},
+    )
     app.add_middleware(TrailingSlashMiddleware, keep=(SIMULATOR_MOUNT + "/",))
     app.add_middleware(TraceIdMiddleware)
     return app

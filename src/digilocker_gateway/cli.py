@@ -156,6 +156,16 @@ def admin() -> None:
 @click.option("--redirect-host", multiple=True, help="Allow only these redirect hosts.")
 @click.option("--request-lifetime", type=int, default=None, help="Seconds a request lives.")
 @click.option("--allow-unverified-aadhaar", is_flag=True, help="Return unverifiable Aadhaar XML.")
+@click.option(
+    "--allow-missing-hmac",
+    is_flag=True,
+    help="UNSAFE: accept DigiLocker file answers that carry no hmac header.",
+)
+@click.option(
+    "--no-browser-binding",
+    is_flag=True,
+    help="Do not tie a journey to the browser that opened it (web views that lose cookies).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the three credential headers as JSON.")
 def create_client_command(
     name: str,
@@ -164,6 +174,8 @@ def create_client_command(
     redirect_host: tuple[str, ...],
     request_lifetime: int | None,
     allow_unverified_aadhaar: bool,
+    allow_missing_hmac: bool,
+    no_browser_binding: bool,
     as_json: bool,
 ) -> None:
     """Create an API client with one product instance; its secret is shown only now."""
@@ -186,6 +198,8 @@ def create_client_command(
                 request_lifetime_seconds=request_lifetime or settings.request_lifetime_seconds,
                 redirect_allowed_hosts=list(redirect_host) or None,
                 aadhaar_allow_unverified=allow_unverified_aadhaar,
+                allow_missing_hmac=allow_missing_hmac,
+                journey_browser_binding=not no_browser_binding,
             )
             return created.as_headers()
 

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     upstream_connect_timeout_seconds: float = 5.0
     upstream_read_timeout_seconds: float = 30.0
     upstream_max_retries: int = 2
+    # The most an API call waits on DigiLocker in all, however many calls and retries it makes;
+    # the browser callback's budget for the token exchange (docs/errors.md).
+    api_deadline_seconds: float = Field(default=20.0, gt=0)
+    callback_deadline_seconds: float = Field(default=10.0, gt=0)
 
     # Encryption at rest: "kid:base64key,kid2:base64key"; dev generates one into data_dir.
     encryption_keys: SecretStr | None = None

@@ -79,6 +79,7 @@ class Runtime:
             meta_hash_fields=tuple(settings.digilocker_meta_hash_fields),
             meta_hash_encoding=settings.digilocker_meta_hash_encoding,
             max_retries=settings.upstream_max_retries,
+            require_hmac=tenant is None or not tenant.allow_missing_hmac,
         )
 
     def upstream(self, tenant: Tenant | None) -> DigiLockerClient:

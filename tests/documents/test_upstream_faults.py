@@ -121,8 +121,8 @@ async def test_user_details_failure_still_authenticates(gateway: Gateway) -> Non
         ({"error_rate": 1.0}, "get_xml_failed"),
         ({"wrong_hmac": True}, "get_xml_failed"),
         ({"drop": True}, "get_xml_failed"),
-        # A truncated body with no hmac arrives "successfully" but cannot be parsed.
-        ({"malformed": True}, "unwrap_aadhaar_failed"),
+        # A truncated body with no hmac is refused as it arrives: no hmac, and not whole XML.
+        ({"malformed": True}, "get_xml_failed"),
     ],
     ids=["5xx", "wrong-hmac", "drop", "malformed"],
 )

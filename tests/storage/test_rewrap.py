@@ -21,7 +21,10 @@ from digilocker_gateway.storage.encryption import text_key_id
 from digilocker_gateway.storage.rewrap import rewrap_all
 from digilocker_gateway.storage.sealed import (
     ACCESS_TOKEN,
+    DIGILOCKER_ID,
+    EMAIL,
     PARTNER_SECRET,
+    PHONE_NUMBER,
     PKCE_VERIFIER,
     REFRESH_TOKEN,
     SealedField,
@@ -44,7 +47,14 @@ async def _stored_values(runtime: Runtime) -> list[tuple[SealedField, str, str]]
         requests = (await session.execute(select(RequestRecord))).scalars().all()
         instances = (await session.execute(select(ProductInstance))).scalars().all()
     for row in requests:
-        for field in (PKCE_VERIFIER, ACCESS_TOKEN, REFRESH_TOKEN):
+        for field in (
+            PKCE_VERIFIER,
+            ACCESS_TOKEN,
+            REFRESH_TOKEN,
+            DIGILOCKER_ID,
+            EMAIL,
+            PHONE_NUMBER,
+        ):
             value = getattr(row, f"{field.name}_enc")
             if value is not None:
                 found.append((field, row.id, value))

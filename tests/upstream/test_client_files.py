@@ -23,8 +23,23 @@ BASE_URL = "https://dl.test/public"
 CLIENT_SECRET = "synthetic-partner-secret"
 ACCESS_TOKEN = "0123456789abcdef0123456789abcdef01234567"
 URI = "in.gov.cbse-HSCER-201412345678"
-CHUNKS = [b"%PDF-1.7\n", b"synthetic marksheet ", b"of a synthetic student\n%%EOF"]
-BODY = b"".join(CHUNKS)
+
+
+def minimal_pdf(text: bytes) -> bytes:
+    """A structurally whole PDF: header, one object, a cross-reference table, startxref."""
+    head = b"%PDF-1.7\n1 0 obj\n(" + text + b")\nendobj\n"
+    xref = len(head)
+    return (
+        head
+        + b"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size 2 >>\n"
+        + b"startxref\n"
+        + str(xref).encode()
+        + b"\n%%EOF\n"
+    )
+
+
+BODY = minimal_pdf(b"synthetic marksheet of a synthetic student")
+CHUNKS = [BODY[:9], BODY[9:40], BODY[40:]]
 
 
 async def read_file(
@@ -129,7 +144,7 @@ async def test_content_length_header_is_exposed_as_int() -> None:
 
 
 async def test_uri_characters_outside_unreserved_set_are_percent_encoded() -> None:
-    upstream = FileUpstream(pdf_answer())
+    upstream = FileUpstream(pdf_answer(hmac=file_hmac(CLIENT_SECRET, BODY)))
     async with client_for(upstream) as client:
         async with client.stream_file(ACCESS_TOKEN, "in.gov.x-DOC-a/b c?d#e~f") as stream:
             assert [chunk async for chunk in stream.iter_chunks()] == CHUNKS
@@ -156,13 +171,13 @@ async def test_wrong_hmac_raises_integrity_error_after_the_last_chunk() -> None:
     assert BODY.decode() not in str(caught.value)
 
 
-async def test_missing_hmac_is_accepted_unless_required() -> None:
+async def test_missing_hmac_is_refused_unless_the_requirement_is_off() -> None:
     async with client_for(FileUpstream(pdf_answer())) as client:
-        body, _ = await read_file(client)
-    assert body == BODY
-    async with client_for(FileUpstream(pdf_answer()), require_hmac=True) as client:
         with pytest.raises(UpstreamIntegrityError, match="missing"):
             await read_file(client)
+    async with client_for(FileUpstream(pdf_answer()), require_hmac=False) as client:
+        body, _ = await read_file(client)
+    assert body == BODY
 
 
 async def test_disabled_verification_ignores_a_wrong_hmac() -> None:
@@ -246,7 +261,7 @@ async def test_response_is_closed_when_the_block_exits_early() -> None:
 
 
 async def test_a_file_stream_can_be_read_only_once() -> None:
-    async with client_for(FileUpstream(pdf_answer())) as client:
+    async with client_for(FileUpstream(pdf_answer(hmac=file_hmac(CLIENT_SECRET, BODY)))) as client:
         async with client.stream_file(ACCESS_TOKEN, URI) as stream:
             _ = [chunk async for chunk in stream.iter_chunks()]
             with pytest.raises(RuntimeError, match="once"):

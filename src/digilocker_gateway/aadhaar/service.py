@@ -21,6 +21,7 @@ from digilocker_gateway.errors import (
     UnwrapAadhaarFailed,
 )
 from digilocker_gateway.kit.timefmt import to_ist_iso
+from digilocker_gateway.requests.details import fill_pending_details
 from digilocker_gateway.requests.files import (
     CONTENT_TYPES,
     blob_key_for,
@@ -28,7 +29,7 @@ from digilocker_gateway.requests.files import (
     keep_file,
 )
 from digilocker_gateway.requests.service import get_request
-from digilocker_gateway.requests.tokens import live_grant
+from digilocker_gateway.requests.tokens import after_upstream_failure, live_grant
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.errors import UpstreamError
@@ -41,11 +42,13 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
     async with runtime.transaction() as session:
         request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
         request_valid_upto = request.valid_upto
+        details_pending = request.details_pending
     grant = await live_grant(runtime, tenant, request_id)
     try:
         raw, _content_type = await runtime.upstream(tenant).fetch_eaadhaar(grant.access_token)
     except UpstreamError as exc:
         logger.info("e-Aadhaar fetch failed upstream: %s", type(exc).__name__)
+        await after_upstream_failure(runtime, tenant, request_id, exc)
         raise gateway_error_for(exc, Call.AADHAAR) from None
 
     verified = True
@@ -93,4 +96,6 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
         xml_file_url=kept.url,
         xml_valid_until=to_ist_iso(kept.valid_upto),
     )
+    if details_pending:
+        await fill_pending_details(runtime, tenant, request_id)
     return {"aadhaar": aadhaar, "id": request_id, "status": "complete"}

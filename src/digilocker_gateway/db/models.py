@@ -37,6 +37,10 @@ class ProductInstance(Base):
     request_lifetime_seconds: Mapped[int] = mapped_column(Integer)
     # Return an Aadhaar XML that failed verification with verified.signature=false instead of 500.
     aadhaar_allow_unverified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Accept file answers that carry no `hmac` header (unsafe; docs/errors.md).
+    allow_missing_hmac: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tie a journey's `state` to the browser that opened the journey URL (a cookie).
+    journey_browser_binding: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -73,9 +77,15 @@ class RequestRecord(Base):
     access_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     scope: Mapped[str] = mapped_column(Text, default="")
     eaadhaar: Mapped[str | None] = mapped_column(String(1), default=None)
-    digilocker_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    email: Mapped[str | None] = mapped_column(String(320), default=None)
-    phone_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The DigiLocker user details status shows, sealed like the tokens (storage/sealed.py).
+    digilocker_id_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    email_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    phone_number_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    # The callback does not wait for DigiLocker's user-details call: status fills them in.
+    details_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The grant cannot be used any more (a refresh DigiLocker refused, a token it calls
+    # invalid): fetches answer invalid_token and the journey URL works again.
+    reauth_required_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 

@@ -20,6 +20,7 @@ from digilocker_gateway.errors import (
     InvalidPayload,
     UpstreamServerError,
 )
+from digilocker_gateway.requests.details import fill_pending_details
 from digilocker_gateway.requests.files import (
     CONTENT_TYPES,
     IssuedFileUrl,
@@ -28,7 +29,7 @@ from digilocker_gateway.requests.files import (
     keep_file,
 )
 from digilocker_gateway.requests.service import get_request
-from digilocker_gateway.requests.tokens import live_grant
+from digilocker_gateway.requests.tokens import after_upstream_failure, live_grant
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.client import DigiLockerClient
@@ -94,6 +95,7 @@ async def fetch_document(
         entry = await lookup(session, body.orgId, body.docType)
         validate_against_catalogue(body, entry)
         request_valid_upto = request.valid_upto
+        details_pending = request.details_pending
     assert entry is not None
     grant = await live_grant(runtime, tenant, request_id)
     upstream = runtime.upstream(tenant)
@@ -112,6 +114,7 @@ async def fetch_document(
             )
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)
+        await after_upstream_failure(runtime, tenant, request_id, exc)
         raise gateway_error_for(exc, Call.DOCUMENT) from None
     kept = await keep_file(
         runtime,
@@ -126,6 +129,8 @@ async def fetch_document(
         valid_upto=file_valid_upto(runtime, request_valid_upto),
         filename=f"{entry.doc_type}-{entry.org_id}.{body.format}",
     )
+    if details_pending:
+        await fill_pending_details(runtime, tenant, request_id)
     return FetchedFile(kept, located.parameters_verified)
 
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digilocker_gateway.errors import GatewayError, InvalidPayload, PayloadTooLarge
+from digilocker_gateway.kit import deadline
 
 logger = logging.getLogger("digilocker_gateway")
 
@@ -97,6 +98,25 @@ class TrailingSlashMiddleware:
             if raw is not None and raw.endswith(b"/"):
                 scope["raw_path"] = raw[:-1]
         await self.app(scope, receive, send)
+
+
+class DeadlineMiddleware:
+    """Gives every call its budget for waiting on DigiLocker (kit/deadline.py): `seconds`, or
+    the budget `per_path` names for a path."""
+
+    def __init__(
+        self, app: ASGIApp, *, seconds: float, per_path: dict[str, float] | None = None
+    ) -> None:
+        self.app = app
+        self._seconds = seconds
+        self._per_path = per_path or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with deadline.within(self._per_path.get(scope["path"], self._seconds)):
+            await self.app(scope, receive, send)
 
 
 def error_response(error: GatewayError, headers: dict[str, str] | None = None) -> JSONResponse:

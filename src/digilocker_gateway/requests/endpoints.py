@@ -21,6 +21,7 @@ from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import current_trace_id, read_json_body
 from digilocker_gateway.requests import journey, service, tokens
+from digilocker_gateway.requests.details import fill_pending_details
 from digilocker_gateway.requests.pages import message_page
 from digilocker_gateway.requests.schemas import (
     DigilockerRequest,
@@ -28,6 +29,7 @@ from digilocker_gateway.requests.schemas import (
     DigilockerRequestStatus,
     RevokeResult,
 )
+from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
@@ -81,18 +83,24 @@ async def create_request(
 async def request_status(
     request_id: str, runtime: RuntimeDep, tenant: TenantDep
 ) -> DigilockerRequestStatus:
+    now = runtime.clock.now()
     async with runtime.reading() as session:
-        row = await service.get_request(
-            session, tenant=tenant, request_id=request_id, now=runtime.clock.now()
-        )
-        return DigilockerRequestStatus(
-            id=row.id,
-            status=row.status,
-            url=journey_url(runtime, row.id),
-            validUpto=to_ist_iso(row.valid_upto),
-            digilockerUserDetails=service.user_details(row),
-            traceId=current_trace_id(),
-        )
+        row = await service.get_request(session, tenant=tenant, request_id=request_id, now=now)
+    if row.details_pending and row.status == RequestStatus.AUTHENTICATED:
+        if await fill_pending_details(runtime, tenant, request_id):
+            async with runtime.reading() as session:
+                row = await service.get_request(
+                    session, tenant=tenant, request_id=request_id, now=now
+                )
+    return DigilockerRequestStatus(
+        id=row.id,
+        status=row.status,
+        url=journey_url(runtime, row.id),
+        validUpto=to_ist_iso(row.valid_upto),
+        digilockerUserDetails=service.user_details(row, runtime.sealed),
+        traceId=current_trace_id(),
+        reauthRequired=row.reauth_required_at is not None,
+    )
 
 
 @router.get(
@@ -115,10 +123,26 @@ async def revoke_request(request_id: str, runtime: RuntimeDep, tenant: TenantDep
 @browser_router.get(JOURNEY_PATH + "/{request_id}")
 async def start_journey(request_id: str, runtime: RuntimeDep) -> Response:
     try:
-        url = await journey.start_journey(runtime, request_id)
+        started = await journey.start_journey(runtime, request_id)
     except journey.JourneyPage as page:
         return message_page(page.title, page.message, status=page.status)
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    response = RedirectResponse(
+        started.authorize_url, status_code=302, headers={"Cache-Control": "no-store"}
+    )
+    if started.binding is not None:
+        name, value = started.binding
+        # Sent back only to the callback, only on the top-level navigation DigiLocker makes to
+        # it (Lax), never readable by scripts; Secure wherever the gateway is reached by https.
+        response.set_cookie(
+            name,
+            value,
+            max_age=runtime.settings.journey_lifetime_seconds,
+            path=CALLBACK_PATH,
+            httponly=True,
+            secure=runtime.settings.effective_public_base_url.startswith("https://"),
+            samesite="lax",
+        )
+    return response
 
 
 @browser_router.get(CALLBACK_PATH)
@@ -131,6 +155,7 @@ async def callback(request: Request, runtime: RuntimeDep) -> Response:
             code=params.get("code"),
             error=params.get("error"),
             error_description=params.get("error_description"),
+            cookies=request.cookies,
         )
     except journey.JourneyPage as page:
         return message_page(

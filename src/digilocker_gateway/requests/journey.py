@@ -9,16 +9,19 @@ replayed callback finds its `state` already gone and changes nothing.
 
 from __future__ import annotations
 
+import base64
+import hmac
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from digilocker_gateway.db.models import ProductInstance, RequestRecord
 from digilocker_gateway.kit.text import printable_prefix
 from digilocker_gateway.requests.redirects import failure_redirect, success_redirect
-from digilocker_gateway.requests.service import state_digest
+from digilocker_gateway.requests.service import keep_user_details, state_digest
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, PKCE_VERIFIER, REFRESH_TOKEN
@@ -54,8 +57,27 @@ class JourneyPage(Exception):
         self.status = status
 
 
-async def start_journey(runtime: Runtime, request_id: str) -> str:
-    """Begin (or begin again) the journey of an unauthenticated request; the authorize URL."""
+@dataclass(frozen=True, slots=True)
+class StartedJourney:
+    authorize_url: str
+    # The cookie that ties the journey's `state` to this browser; None when the product
+    # instance turned the binding off.
+    binding: tuple[str, str] | None
+
+
+def browser_binding(runtime: Runtime, state: str) -> tuple[str, str]:
+    """The cookie (name, value) that ties `state` to the browser that started the journey.
+    The name is derived from the state so that several journeys in one browser do not clash;
+    the value is a keyed hash of it, so a cookie for one state does not fit another."""
+    name = "dlg_journey_" + state_digest(state)[:16]
+    key = runtime.keyring.subkey("journey-binding")
+    value = base64.urlsafe_b64encode(hmac.digest(key, state.encode(), "sha256")).decode()
+    return name, value.rstrip("=")
+
+
+async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
+    """Begin (or begin again) the journey of a request that is waiting for consent, or whose
+    grant needs re-consent: the authorize URL, and the browser binding to set."""
     now = runtime.clock.now()
     async with runtime.transaction() as session:
         row = (
@@ -69,7 +91,8 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
                 "Go back to the service that sent you here and start again.",
                 404,
             )
-        if row.status != RequestStatus.UNAUTHENTICATED:
+        reconsent = row.status == RequestStatus.AUTHENTICATED and row.reauth_required_at
+        if row.status != RequestStatus.UNAUTHENTICATED and not reconsent:
             revoked = row.status == RequestStatus.REVOKED
             raise JourneyPage(
                 "Already done",
@@ -80,6 +103,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
         instance = await session.get(ProductInstance, row.product_instance_id)
         assert instance is not None
         partner_client_id = instance.digilocker_client_id
+        bind_browser = instance.journey_browser_binding
         verifier, challenge = make_pkce_pair()
         state = make_state()
         # A new start replaces the previous state: only the latest link's callback is honoured.
@@ -89,7 +113,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
         row.failure_code = None
         doc_types = [doc for doc in row.doc_types.split(",") if doc]
         await session.flush()
-    return authorize_url(
+    url = authorize_url(
         runtime.settings.effective_digilocker_base_url,
         client_id=partner_client_id,
         redirect_uri=runtime.settings.callback_url,
@@ -97,6 +121,7 @@ async def start_journey(runtime: Runtime, request_id: str) -> str:
         code_challenge=challenge,
         req_doctype=doc_types,
     )
+    return StartedJourney(url, browser_binding(runtime, state) if bind_browser else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +139,11 @@ async def complete_callback(
     code: str | None,
     error: str | None,
     error_description: str | None,
+    cookies: Mapping[str, str],
 ) -> str:
     """Where to send the browser after DigiLocker's callback; raises JourneyPage when the
-    callback is forged, replayed or late (nowhere safe to redirect)."""
+    callback is forged, replayed, late, or arrives in another browser than the one that
+    started the journey (nowhere safe to redirect)."""
     if not state:
         raise JourneyPage("Invalid sign-in response", "The response has no state.", 400)
     now = runtime.clock.now()
@@ -150,38 +177,38 @@ async def complete_callback(
                 "Go back to the service that sent you here.",
                 400,
             )
-        if row.valid_upto <= now:
-            await session.flush()
-            raise JourneyPage("This request has expired", "Start again from the service.", 410)
-        started = row.journey_started_at or now
-        journey_expired = started + timedelta(seconds=runtime.settings.journey_lifetime_seconds)
-        failure: tuple[str, str] | None = None
-        if journey_expired <= now:
-            failure = ("session_expired", "The DigiLocker sign-in took too long; start again.")
-        elif error or not code:
-            failure = (
-                CALLBACK_ERROR_CODES.get(error or "", DEFAULT_CALLBACK_ERROR_CODE),
-                printable_prefix(error_description) or "DigiLocker did not grant access.",
-            )
-        elif verifier_enc is None:
-            failure = ("session_expired", "The sign-in session is no longer valid; start again.")
-        if failure is not None:
-            row.failure_code = failure[0]
-            await session.flush()
-            return failure_redirect(
-                row.redirect_url, request_id=row.id, code=failure[0], message=failure[1]
-            )
-        assert verifier_enc is not None
-        assert code is not None
         instance = await session.get(ProductInstance, row.product_instance_id)
         assert instance is not None
-        consumed = _Consumed(
-            row.id,
-            Tenant.of(instance),
-            row.redirect_url,
-            runtime.sealed.open(PKCE_VERIFIER, row.id, verifier_enc),
-        )
+        outcome: str | _Consumed | None = None
+        if instance.journey_browser_binding and not _same_browser(runtime, state, cookies):
+            # Consent phishing: someone else's DigiLocker sign-in link, completed here, must
+            # not attach this user's DigiLocker to their request. The state stays spent
+            # (committed), and the browser is shown a page, not sent on.
+            row.failure_code = "browser_mismatch"
+        else:
+            outcome = _consume(
+                runtime,
+                row,
+                Tenant.of(instance),
+                code=code,
+                error=error,
+                error_description=error_description,
+                verifier_enc=verifier_enc,
+                now=now,
+            )
         await session.flush()
+    if outcome is None:
+        raise JourneyPage(
+            "Open the link in the browser you started in",
+            "This DigiLocker sign-in was started in another browser (or its cookies were "
+            "cleared). For your safety it was not completed. Go back to the service that sent "
+            "you here and start again.",
+            403,
+        )
+    if isinstance(outcome, str):
+        return outcome  # DigiLocker's refusal, or a journey that took too long
+    consumed = outcome
+    assert code is not None
 
     upstream = runtime.upstream(consumed.tenant)
     try:
@@ -203,17 +230,11 @@ async def complete_callback(
             code=failure_code,
             message="DigiLocker did not complete the sign-in; please try again.",
         )
-    email, mobile = None, tokens.mobile
+    # The user details are not fetched here: the browser waits on this callback, and the
+    # grant is what matters. What the token response carries is kept; status fetches the rest
+    # (requests/details.py).
     try:
-        details = await upstream.user(tokens.access_token)
-        email, mobile = details.email or None, details.mobile or mobile
-    except UpstreamError as exc:
-        # The grant is what matters; the profile is a nicety the token response partly carries.
-        logger.warning("user details unavailable: %s", type(exc).__name__)
-    try:
-        stored = await _store_grant(
-            runtime, consumed.tenant, consumed.request_id, tokens, email=email, mobile=mobile
-        )
+        stored = await _store_grant(runtime, consumed.tenant, consumed.request_id, tokens)
     except Exception as exc:
         logger.error("could not store the grant: %s", type(exc).__name__)
         stored = False
@@ -238,9 +259,6 @@ async def _store_grant(
     tenant: Tenant,
     request_id: str,
     tokens: TokenResponse,
-    *,
-    email: str | None,
-    mobile: str | None,
 ) -> bool:
     """Keep the grant on its request; False if the request is gone or no longer waiting."""
     now = runtime.clock.now()
@@ -262,15 +280,67 @@ async def _store_grant(
         row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
         row.scope = " ".join(tokens.scope)
         row.eaadhaar = tokens.eaadhaar
-        row.digilocker_id = tokens.digilockerid
-        row.email = email
-        row.phone_number = mobile
+        keep_user_details(
+            row,
+            sealed,
+            digilocker_id=tokens.digilockerid,
+            email=tokens.email,
+            phone_number=tokens.mobile,
+        )
+        row.details_pending = True
+        row.reauth_required_at = None
         row.status = RequestStatus.AUTHENTICATED
         row.callback_completed_at = now
         row.failure_code = None
     if replaced is not None:
         await _revoke_quietly(runtime.upstream(tenant), replaced)
     return True
+
+
+def _consume(
+    runtime: Runtime,
+    row: RequestRecord,
+    tenant: Tenant,
+    *,
+    code: str | None,
+    error: str | None,
+    error_description: str | None,
+    verifier_enc: str | None,
+    now: datetime,
+) -> str | _Consumed:
+    """A spent callback's outcome: the failure redirect to send the browser to, or what the
+    token exchange needs. Raises JourneyPage for an expired request."""
+    if row.valid_upto <= now:
+        raise JourneyPage("This request has expired", "Start again from the service.", 410)
+    started = row.journey_started_at or now
+    journey_expired = started + timedelta(seconds=runtime.settings.journey_lifetime_seconds)
+    failure: tuple[str, str] | None = None
+    if journey_expired <= now:
+        failure = ("session_expired", "The DigiLocker sign-in took too long; start again.")
+    elif error or not code:
+        failure = (
+            CALLBACK_ERROR_CODES.get(error or "", DEFAULT_CALLBACK_ERROR_CODE),
+            printable_prefix(error_description) or "DigiLocker did not grant access.",
+        )
+    elif verifier_enc is None:
+        failure = ("session_expired", "The sign-in session is no longer valid; start again.")
+    if failure is not None:
+        row.failure_code = failure[0]
+        return failure_redirect(
+            row.redirect_url, request_id=row.id, code=failure[0], message=failure[1]
+        )
+    assert verifier_enc is not None
+    return _Consumed(
+        row.id,
+        tenant,
+        row.redirect_url,
+        runtime.sealed.open(PKCE_VERIFIER, row.id, verifier_enc),
+    )
+
+
+def _same_browser(runtime: Runtime, state: str, cookies: Mapping[str, str]) -> bool:
+    name, value = browser_binding(runtime, state)
+    return hmac.compare_digest(cookies.get(name, ""), value)
 
 
 async def _revoke_quietly(upstream: DigiLockerClient, token: str) -> None:

@@ -77,6 +77,9 @@ class DigilockerUserDetails(BaseModel):
 class DigilockerRequestStatus(DigilockerRequest):
     digilockerUserDetails: DigilockerUserDetails | dict[str, str]
     traceId: str
+    # Gateway extension (docs/reference/setu-api.md §4.2): the DigiLocker grant can no longer
+    # be used; fetches answer 401 invalid_token until the user consents again at `url`.
+    reauthRequired: bool = False
 
 
 class RevokeResult(BaseModel):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,13 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
 from digilocker_gateway.requests.status import RequestStatus
+from digilocker_gateway.storage.sealed import (
+    DIGILOCKER_ID,
+    EMAIL,
+    PHONE_NUMBER,
+    SealedField,
+    SealedValues,
+)
 from digilocker_gateway.tenants.tenant import Tenant
 
 
@@ -90,23 +96,34 @@ def require_authenticated(row: RequestRecord) -> None:
         raise UserNotAuthenticated()
 
 
-class HasUserDetails(Protocol):
-    @property
-    def status(self) -> str: ...
-    @property
-    def digilocker_id(self) -> str | None: ...
-    @property
-    def email(self) -> str | None: ...
-    @property
-    def phone_number(self) -> str | None: ...
-
-
-def user_details(row: HasUserDetails) -> dict[str, str]:
+def user_details(row: RequestRecord, sealed: SealedValues) -> dict[str, str]:
     """Setu's `digilockerUserDetails`: `{}` until authenticated, then what DigiLocker gave."""
     if row.status == RequestStatus.UNAUTHENTICATED:
         return {}
+
+    def opened(field: SealedField, value: str | None) -> str:
+        return sealed.open(field, row.id, value) if value is not None else ""
+
     return {
-        "digilockerId": row.digilocker_id or "",
-        "email": row.email or "",
-        "phoneNumber": row.phone_number or "",
+        "digilockerId": opened(DIGILOCKER_ID, row.digilocker_id_enc),
+        "email": opened(EMAIL, row.email_enc),
+        "phoneNumber": opened(PHONE_NUMBER, row.phone_number_enc),
     }
+
+
+def keep_user_details(
+    row: RequestRecord,
+    sealed: SealedValues,
+    *,
+    digilocker_id: str | None,
+    email: str | None,
+    phone_number: str | None,
+) -> None:
+    """Seal the details DigiLocker gave onto the row; a value not given keeps the one held."""
+    for field, value in (
+        (DIGILOCKER_ID, digilocker_id),
+        (EMAIL, email),
+        (PHONE_NUMBER, phone_number),
+    ):
+        if value:
+            setattr(row, f"{field.name}_enc", sealed.seal(field, row.id, value))

@@ -38,14 +38,21 @@ class Grant:
 
 
 async def live_grant(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
-    """The request's access token, refreshed first if it has expired. Raises 404/401 errors."""
+    """The request's access token, refreshed first if it has expired (once: never twice in
+    one call). Raises 404/401 errors; 401 invalid_token while the grant needs re-consent."""
     now = runtime.clock.now()
     async with runtime.transaction() as session:
         row = await get_request(session, tenant=tenant, request_id=request_id, now=now)
-        require_authenticated(row)
+        _require_usable(row)
         if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
             return _grant(runtime, row)
     return await _refresh(runtime, tenant, request_id)
+
+
+def _require_usable(row: RequestRecord) -> None:
+    require_authenticated(row)
+    if row.reauth_required_at is not None:
+        raise InvalidToken()
 
 
 def _grant(runtime: Runtime, row: RequestRecord) -> Grant:
@@ -55,33 +62,60 @@ def _grant(runtime: Runtime, row: RequestRecord) -> Grant:
 
 
 async def _refresh(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
+    refused = False
     async with runtime.grant_locks.hold(request_id), runtime.transaction() as session:
         now = runtime.clock.now()
         row = await get_request(
             session, tenant=tenant, request_id=request_id, now=now, for_update=True
         )
-        require_authenticated(row)
+        _require_usable(row)
         if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
             return _grant(runtime, row)  # another call refreshed it while we waited
         if row.refresh_token_enc is None:
-            raise InvalidToken()
-        refresh_token = runtime.sealed.open(REFRESH_TOKEN, row.id, row.refresh_token_enc)
-        try:
-            tokens = await runtime.upstream(tenant).refresh(refresh_token)
-        except UpstreamResponseError as exc:
-            if exc.temporary:
+            refused = True
+        else:
+            refresh_token = runtime.sealed.open(REFRESH_TOKEN, row.id, row.refresh_token_enc)
+            try:
+                tokens = await runtime.upstream(tenant).refresh(refresh_token)
+            except UpstreamResponseError as exc:
+                if exc.temporary:
+                    raise UpstreamServerError() from None
+                logger.info("refresh refused by DigiLocker: %s", exc.error)
+                refused = True
+            except UpstreamError as exc:
+                # The answer may have been lost after DigiLocker rotated the tokens: the next
+                # call's refresh will then be refused, and the request marked for re-consent.
+                logger.warning("refresh failed: %s", type(exc).__name__)
                 raise UpstreamServerError() from None
-            logger.info("refresh refused by DigiLocker: %s", exc.error)
-            raise InvalidToken() from None
-        except UpstreamError as exc:
-            logger.warning("refresh failed: %s", type(exc).__name__)
-            raise UpstreamServerError() from None
-        row.access_token_enc = runtime.sealed.seal(ACCESS_TOKEN, row.id, tokens.access_token)
-        if tokens.refresh_token:
-            row.refresh_token_enc = runtime.sealed.seal(REFRESH_TOKEN, row.id, tokens.refresh_token)
-        row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
-        await session.flush()
-        return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope)
+        if refused:
+            # Kept (committed) before the 401: the grant is unusable, and the user can be sent
+            # through the journey again to consent anew (docs/errors.md, re-consent).
+            row.reauth_required_at = now
+        else:
+            row.access_token_enc = runtime.sealed.seal(ACCESS_TOKEN, row.id, tokens.access_token)
+            if tokens.refresh_token:
+                row.refresh_token_enc = runtime.sealed.seal(
+                    REFRESH_TOKEN, row.id, tokens.refresh_token
+                )
+            row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
+            await session.flush()
+            return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope)
+    raise InvalidToken()
+
+
+async def after_upstream_failure(
+    runtime: Runtime, tenant: Tenant, request_id: str, failure: UpstreamError
+) -> None:
+    """What a resource call's failure means for the grant. DigiLocker calling the access token
+    invalid before its time: the next call refreshes it once, and a refused refresh marks the
+    request for re-consent."""
+    if not (isinstance(failure, UpstreamResponseError) and failure.error == "invalid_token"):
+        return
+    async with runtime.transaction() as session:
+        row = await get_request(
+            session, tenant=tenant, request_id=request_id, now=runtime.clock.now()
+        )
+        row.access_expires_at = runtime.clock.now()
 
 
 async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:

@@ -34,7 +34,10 @@ from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.encryption import DecryptionError
 from digilocker_gateway.storage.sealed import (
     ACCESS_TOKEN,
+    DIGILOCKER_ID,
+    EMAIL,
     PARTNER_SECRET,
+    PHONE_NUMBER,
     PKCE_VERIFIER,
     REFRESH_TOKEN,
     SealedField,
@@ -47,6 +50,9 @@ _REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], SealedField], .
     (RequestRecord.pkce_verifier_enc, PKCE_VERIFIER),
     (RequestRecord.access_token_enc, ACCESS_TOKEN),
     (RequestRecord.refresh_token_enc, REFRESH_TOKEN),
+    (RequestRecord.digilocker_id_enc, DIGILOCKER_ID),
+    (RequestRecord.email_enc, EMAIL),
+    (RequestRecord.phone_number_enc, PHONE_NUMBER),
 )
 
 

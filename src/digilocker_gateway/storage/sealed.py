@@ -29,6 +29,10 @@ class SealedField:
 PKCE_VERIFIER = SealedField("digilocker_request", "pkce_verifier")
 ACCESS_TOKEN = SealedField("digilocker_request", "access_token")
 REFRESH_TOKEN = SealedField("digilocker_request", "refresh_token")
+# The DigiLocker user's details a request keeps for status (Setu's digilockerUserDetails).
+DIGILOCKER_ID = SealedField("digilocker_request", "digilocker_id")
+EMAIL = SealedField("digilocker_request", "email")
+PHONE_NUMBER = SealedField("digilocker_request", "phone_number")
 # A product instance's DigiLocker partner app secret.
 PARTNER_SECRET = SealedField("product_instance", "digilocker_client_secret")
 

@@ -41,6 +41,8 @@ async def create_client(
     request_lifetime_seconds: int,
     redirect_allowed_hosts: list[str] | None = None,
     aadhaar_allow_unverified: bool = False,
+    allow_missing_hmac: bool = False,
+    journey_browser_binding: bool = True,
 ) -> CreatedClient:
     """A client with one product instance holding the business's DigiLocker partner app."""
     secret = random_secret()
@@ -67,6 +69,8 @@ async def create_client(
         else None,
         request_lifetime_seconds=request_lifetime_seconds,
         aadhaar_allow_unverified=aadhaar_allow_unverified,
+        allow_missing_hmac=allow_missing_hmac,
+        journey_browser_binding=journey_browser_binding,
         created_at=now,
     )
     session.add(client)

@@ -23,6 +23,8 @@ class Tenant:
     redirect_allowed_hosts: tuple[str, ...] | None
     request_lifetime_seconds: int
     aadhaar_allow_unverified: bool
+    allow_missing_hmac: bool = False
+    journey_browser_binding: bool = True
 
     @classmethod
     def of(cls, instance: ProductInstance) -> Tenant:
@@ -35,4 +37,6 @@ class Tenant:
             redirect_allowed_hosts=tuple(h for h in hosts.split(",") if h) if hosts else None,
             request_lifetime_seconds=instance.request_lifetime_seconds,
             aadhaar_allow_unverified=instance.aadhaar_allow_unverified,
+            allow_missing_hmac=instance.allow_missing_hmac,
+            journey_browser_binding=instance.journey_browser_binding,
         )

@@ -26,11 +26,21 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    stop_after_attempt,
+    stop_any,
+    wait_exponential_jitter,
+)
+from tenacity.stop import stop_base
 
+from digilocker_gateway.kit import deadline as call_deadline
 from digilocker_gateway.upstream.errors import (
     UpstreamError,
     UpstreamMalformedResponse,
     UpstreamResponseError,
+    UpstreamTimeout,
 )
 from digilocker_gateway.upstream.protocol import (
     DEFAULT_META_HASH_FIELDS,
@@ -84,7 +94,9 @@ class PartnerCredentials:
     meta_hash_fields: tuple[str, ...] = DEFAULT_META_HASH_FIELDS
     meta_hash_encoding: MetaHashEncoding = "hex"
     verify_hmac: bool = True
-    require_hmac: bool = False  # no source says every file answer carries the header
+    # A file answer without `hmac` is refused unless a product instance turns this off
+    # (unsafe: a truncated or altered file could then pass; docs/errors.md).
+    require_hmac: bool = True
     max_retries: int = 2
     backoff_seconds: float = 0.2
 
@@ -271,6 +283,7 @@ class DigiLockerClient:
                 checker=checker,
                 require_hmac=credentials.require_hmac,
                 max_bytes=max_bytes,
+                deadline=call_deadline.current(),
             )
         finally:
             await response.aclose()
@@ -315,43 +328,93 @@ class DigiLockerClient:
         retry: bool,
         stream: bool = False,
     ) -> httpx.Response:
-        """Send, retrying (when `retry`) after transport failures and 5xx answers. Returns the
-        last response, whatever its status; raises the last transport failure."""
+        """Send, retrying (when `retry`) after transport failures and 5xx answers, with
+        exponential backoff and jitter (tenacity), never past the call's deadline
+        (kit/deadline.py). Returns the last response, whatever its status; raises the last
+        transport failure, or UpstreamTimeout when the deadline passes."""
         url = self._credentials.base_url.rstrip("/") + path
         all_headers = {"Accept": "application/json", **(headers or {})}
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         attempts = 1 + (self._credentials.max_retries if retry else 0)
-        for attempt in range(1, attempts + 1):
+        deadline = call_deadline.current()
+
+        async def attempt() -> httpx.Response:
             form = data() if callable(data) else data
             request = self._http.build_request(method, url, data=form, headers=all_headers)
-            try:
-                with map_httpx_errors(operation):
-                    response = await self._http.send(request, stream=stream)
-            except UpstreamError as exc:
-                if attempt == attempts or not exc.temporary:
-                    raise
-                await self._pause(operation, attempt, type(exc).__name__)
-                continue
-            logger.debug("%s: HTTP %d (attempt %d)", operation, response.status_code, attempt)
-            if response.status_code >= 500 and attempt < attempts:
-                await response.aclose()
-                await self._pause(operation, attempt, f"HTTP {response.status_code}")
-                continue
+            with map_httpx_errors(operation):
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        response = await self._http.send(request, stream=stream)
+                except TimeoutError:
+                    raise UpstreamTimeout(f"{operation}: the call's deadline passed") from None
+            logger.debug("%s: HTTP %d", operation, response.status_code)
             return response
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _pause(self, operation: str, attempt: int, reason: str) -> None:
-        delay = self._credentials.backoff_seconds * 2 ** (attempt - 1)
-        logger.warning(
-            "%s: attempt %d failed (%s); retrying in %.2fs", operation, attempt, reason, delay
+        def worth_retrying(state: RetryCallState) -> bool:
+            outcome = state.outcome
+            if outcome is None:
+                return False
+            if outcome.failed:
+                failure = outcome.exception()
+                return isinstance(failure, UpstreamError) and failure.temporary
+            return bool(outcome.result().status_code >= 500)
+
+        async def before_sleep(state: RetryCallState) -> None:
+            outcome = state.outcome
+            if outcome is not None and not outcome.failed:
+                await outcome.result().aclose()  # a 5xx answer we are about to retry
+            reason = (
+                type(outcome.exception()).__name__
+                if outcome is not None and outcome.failed
+                else f"HTTP {outcome.result().status_code}"
+                if outcome is not None
+                else "?"
+            )
+            logger.warning(
+                "%s: attempt %d failed (%s); retrying in %.2fs",
+                operation,
+                state.attempt_number,
+                reason,
+                state.upcoming_sleep,
+            )
+
+        backoff = self._credentials.backoff_seconds
+        retrying = AsyncRetrying(
+            stop=stop_any(stop_after_attempt(attempts), _StopAtDeadline(deadline)),
+            wait=wait_exponential_jitter(multiplier=backoff, jitter=backoff),
+            retry=worth_retrying,
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            retry_error_callback=_last_outcome,
         )
-        await self._sleep(delay)
+        response: httpx.Response = await retrying(attempt)
+        return response
 
     def _basic_auth(self) -> str:
         credentials = self._credentials
         pair = f"{credentials.client_id}:{credentials.client_secret}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+class _StopAtDeadline(stop_base):
+    """Stop retrying when the next pause would end past the call's deadline."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self._deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        if self._deadline is None:
+            return False
+        upcoming = retry_state.upcoming_sleep or 0.0
+        return asyncio.get_running_loop().time() + upcoming >= self._deadline
+
+
+def _last_outcome(state: RetryCallState) -> httpx.Response:
+    """When retries run out on a 5xx answer, that answer is the result (the caller reads its
+    error object); when they run out on a failure, it is raised."""
+    assert state.outcome is not None
+    return state.outcome.result()  # type: ignore[no-any-return]
 
 
 def _path_segment(uri: str) -> str:

@@ -9,6 +9,7 @@ everything streamed so far as untrusted until `iter_chunks` finishes without rai
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing, contextmanager
@@ -21,6 +22,7 @@ from digilocker_gateway.upstream.errors import (
     UpstreamTimeout,
     UpstreamTransportError,
 )
+from digilocker_gateway.upstream.integrity import IncompleteDocument, check_for
 from digilocker_gateway.upstream.protocol import HmacChecker
 
 __all__ = ["HMAC_HEADER", "FileStream", "map_httpx_errors", "read_whole"]
@@ -52,7 +54,15 @@ class FileStream:
     """One file answer, open. Read it once with `iter_chunks()`; the `hmac` verdict comes
     after the last chunk."""
 
-    __slots__ = ("_checker", "_max_bytes", "_operation", "_require_hmac", "_response", "_started")
+    __slots__ = (
+        "_checker",
+        "_deadline",
+        "_max_bytes",
+        "_operation",
+        "_require_hmac",
+        "_response",
+        "_started",
+    )
 
     def __init__(
         self,
@@ -62,12 +72,14 @@ class FileStream:
         checker: HmacChecker | None,
         require_hmac: bool,
         max_bytes: int,
+        deadline: float | None = None,
     ) -> None:
         self._response = response
         self._operation = operation
         self._checker = checker
         self._require_hmac = require_hmac
         self._max_bytes = max_bytes
+        self._deadline = deadline
         self._started = False
 
     @property
@@ -82,29 +94,48 @@ class FileStream:
 
     async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """The body's bytes exactly as received. Raises `UpstreamMalformedResponse` as soon as
-        the body passes `max_bytes` (a runaway answer must not fill the disk), and
-        `UpstreamIntegrityError` after the last chunk when the `hmac` header is wrong, or
-        missing while it is required."""
+        the body passes `max_bytes` (a runaway answer must not fill the disk), and after the
+        last chunk when the body is not as long as `Content-Length` said or is not a whole
+        document of its kind (upstream/integrity.py); `UpstreamIntegrityError` after the last
+        chunk when the `hmac` header is wrong, or missing while it is required;
+        `UpstreamTimeout` when the call's deadline (kit/deadline.py) passes."""
         if self._started:
             raise RuntimeError("a FileStream can be read only once")
         self._started = True
-        too_large = f"{self._operation}: the file is larger than {self._max_bytes} bytes"
+        operation = self._operation
+        too_large = f"{operation}: the file is larger than {self._max_bytes} bytes"
         declared = self.content_length
         if declared is not None and declared > self._max_bytes:
             raise UpstreamMalformedResponse(too_large)
         checker = self._checker
+        whole = check_for(operation, self.content_type)
         size = 0
-        with map_httpx_errors(self._operation):
-            # aiter_raw: the hmac covers the body as sent, before any content decoding
-            # (docs/reference/digilocker-partner-api.md §8); the request asked for `identity`, so
-            # there is none to undo.
-            async for chunk in self._response.aiter_raw():
-                size += len(chunk)
-                if size > self._max_bytes:
-                    raise UpstreamMalformedResponse(too_large)
-                if checker is not None:
-                    checker.update(chunk)
-                yield chunk
+        with map_httpx_errors(operation):
+            try:
+                async with asyncio.timeout_at(self._deadline):
+                    # aiter_raw: the hmac covers the body as sent, before any content decoding
+                    # (docs/reference/digilocker-partner-api.md §8); the request asked for
+                    # `identity`, so there is none to undo.
+                    async for chunk in self._response.aiter_raw():
+                        size += len(chunk)
+                        if size > self._max_bytes:
+                            raise UpstreamMalformedResponse(too_large)
+                        if checker is not None:
+                            checker.update(chunk)
+                        if whole is not None:
+                            whole.update(chunk)
+                        yield chunk
+            except TimeoutError:
+                raise UpstreamTimeout(f"{operation}: the call's deadline passed") from None
+        if declared is not None and size != declared:
+            raise UpstreamMalformedResponse(
+                f"{operation}: {size} bytes arrived, Content-Length said {declared}"
+            )
+        if whole is not None:
+            try:
+                whole.finish()
+            except IncompleteDocument as exc:
+                raise UpstreamMalformedResponse(f"{operation}: {exc}") from None
         if checker is not None:
             self._check(checker)
 
