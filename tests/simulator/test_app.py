@@ -17,7 +17,7 @@ from digilocker_gateway.simulator import resources
 from digilocker_gateway.simulator.app import create_simulator_app
 from digilocker_gateway.simulator.cli import build_settings, simulator_command
 from digilocker_gateway.simulator.driver import run_journey
-from digilocker_gateway.simulator.settings import SimulatorSettings, parse_app_spec
+from digilocker_gateway.simulator.settings import EndpointFaults, SimulatorSettings, parse_app_spec
 from tests.simulator.conftest import REDIRECT_URI, Sim, new_verifier
 from tests.support import ManualClock
 
@@ -160,7 +160,9 @@ def test_cli_builds_settings_from_options(tmp_path: Path) -> None:
 
     assert settings.status_profile == "v2.4"
     assert settings.pki_dir == tmp_path / "pki"
-    assert settings.faults["file"].wrong_hmac is True
+    fault = settings.faults["file"]
+    assert isinstance(fault, EndpointFaults)
+    assert fault.wrong_hmac is True
     assert list(settings.partner_apps()) == ["APP9"]
 
 

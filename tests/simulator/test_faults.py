@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -11,10 +14,13 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from digilocker_gateway.simulator.app import create_simulator_app
 from digilocker_gateway.simulator.driver import run_journey
+from digilocker_gateway.simulator.faults import FaultInjector
 from digilocker_gateway.simulator.settings import EndpointFaults, SimulatorSettings
 from tests.simulator.conftest import (
     CLIENT_ID,
@@ -141,6 +147,133 @@ async def test_profile_put_switches_profile_and_rejects_unknown_names(sim: Sim) 
     assert (await sim.client.get("/_sim/admin/profile")).json() == {"status_profile": "v2.4"}
 
 
+# --- rates: every kind on a chosen, deterministic share of the calls ---------------------
+
+
+async def test_rate_makes_malformed_hit_that_share_of_calls(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    await sim.client.put(FAULTS, json={"user": {"malformed": True, "rate": 0.5}})
+
+    bodies = [(await sim.get(USER, token)).content for _ in range(4)]
+
+    parsed = []
+    for body in bodies:
+        try:
+            parsed.append(isinstance(json.loads(body), dict))
+        except json.JSONDecodeError:
+            parsed.append(False)
+    assert parsed == [True, False, True, False]
+
+
+async def test_rate_makes_wrong_hmac_hit_one_call_in_four(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    await sim.client.put(FAULTS, json={"file": {"wrong_hmac": True, "rate": 0.25}})
+    user = await sim.user("complete")
+    uri = next(d["uri"] for d in user["documents"] if d["issued"] and "pdf" in d["formats"])
+
+    answers = [await sim.get(f"/public/oauth2/1/file/{uri}", token) for _ in range(8)]
+
+    good = [_hmac_ok(answer) for answer in answers]
+    assert good == [True, True, True, False, True, True, True, False]
+
+
+def _hmac_ok(response: httpx.Response) -> bool:
+    expected = base64.b64encode(
+        hmac.new(CLIENT_SECRET.encode(), response.content, hashlib.sha256).digest()
+    ).decode()
+    return response.headers["hmac"] == expected
+
+
+async def test_rate_with_error_rate_answers_the_error_on_that_share(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    fault = {"rate": 0.5, "error_rate": 1, "error": "unexpected_error", "status": 503}
+    await sim.client.put(FAULTS, json={"user": fault})
+
+    statuses = [(await sim.get(USER, token)).status_code for _ in range(4)]
+
+    assert statuses == [200, 503, 200, 503]
+
+
+async def test_list_of_entries_mixes_kinds_on_one_endpoint_deterministically(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    mix = [
+        {"rate": 0.25, "error_rate": 1, "error": "unexpected_error", "status": 503},
+        {"rate": 0.25, "malformed": True},
+        {"rate": 0.25, "latency_ms": 1},
+    ]
+    put = await sim.client.put(FAULTS, json={"user": mix})
+    assert put.status_code == 200
+    assert (await sim.client.get(FAULTS)).json()["user"][1]["malformed"] is True
+
+    outcomes = []
+    for _ in range(8):
+        response = await sim.get(USER, token)
+        if response.status_code == 503:
+            outcomes.append("error")
+        else:
+            try:
+                json.loads(response.content)
+                outcomes.append("ok")
+            except json.JSONDecodeError:
+                outcomes.append("malformed")
+
+    # Entry k is owed floor(n * rate) of the first n calls; each call serves the entry owed
+    # most, the first on a tie: calls 4 and 8 owe all three, so they go error, malformed, ...
+    assert outcomes == ["ok", "ok", "ok", "error", "malformed", "ok", "ok", "error"]
+
+
+async def test_star_rate_counts_each_endpoint_separately(sim: Sim) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+    fault = {"rate": 0.5, "error_rate": 1, "error": "unexpected_error", "status": 503}
+    await sim.client.put(FAULTS, json={"*": fault})
+
+    first_user = (await sim.get(USER, token)).status_code
+    first_issued = (await sim.get("/public/oauth2/2/files/issued", token)).status_code
+    second_user = (await sim.get(USER, token)).status_code
+
+    assert (first_user, first_issued, second_user) == (200, 200, 503)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"user": [{"rate": 0.6, "drop": True}, {"rate": 0.5, "malformed": True}]},
+        {"user": []},
+        {"user": {"rate": 1.5}},
+    ],
+)
+async def test_admin_rejects_rates_over_one_and_empty_lists(sim: Sim, body: object) -> None:
+    response = await sim.client.put(FAULTS, json=body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert (await sim.client.get(FAULTS)).json() == {}
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    weights=st.lists(st.integers(min_value=0, max_value=100), min_size=1, max_size=5),
+    share=st.integers(min_value=0, max_value=100),
+    calls=st.integers(min_value=1, max_value=200),
+)
+def test_each_entry_gets_its_share_never_ahead_at_most_entries_minus_one_behind(
+    weights: list[int], share: int, calls: int
+) -> None:
+    total = sum(weights) or 1
+    rates = [weight * share // total / 100 for weight in weights]
+    entries = [EndpointFaults(rate=rate, latency_ms=index) for index, rate in enumerate(rates)]
+    injector = FaultInjector({"user": entries})
+    served = [0] * len(entries)
+
+    for call in range(1, calls + 1):
+        fault = injector.for_call("user")
+        if fault is not None:
+            served[fault.faults.latency_ms] += 1
+        for index, rate in enumerate(rates):
+            behind = int(call * rate + 1e-9) - served[index]
+            assert 0 <= behind <= len(entries) - 1
+
+
 # --- on a real server: the connection itself misbehaves ----------------------------------
 
 
@@ -204,6 +337,36 @@ async def test_timeout_fault_never_answers_so_client_timeout_fires() -> None:
             await client.get(
                 f"{base}{USER}", headers={"Authorization": f"Bearer {token}"}, timeout=0.5
             )
+
+
+async def test_drop_at_a_rate_drops_only_that_share_of_calls() -> None:
+    app = create_simulator_app(
+        SimulatorSettings(faults={"user": EndpointFaults(drop=True, rate=0.5)})
+    )
+    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+        token = await _token(client, base)
+        headers = {"Authorization": f"Bearer {token}"}
+
+        first = await client.get(f"{base}{USER}", headers=headers)
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(f"{base}{USER}", headers=headers)
+
+    assert first.status_code == 200
+
+
+async def test_timeout_at_a_rate_hangs_only_that_share_of_calls() -> None:
+    app = create_simulator_app(
+        SimulatorSettings(faults={"user": EndpointFaults(timeout=True, rate=0.5)})
+    )
+    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+        token = await _token(client, base)
+        headers = {"Authorization": f"Bearer {token}"}
+
+        first = await client.get(f"{base}{USER}", headers=headers, timeout=0.5)
+        with pytest.raises(httpx.ReadTimeout):
+            await client.get(f"{base}{USER}", headers=headers, timeout=0.5)
+
+    assert first.status_code == 200
 
 
 async def test_drop_fault_closes_connection_mid_body() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digilocker_gateway.simulator.driver import JourneyError, run_journey
+from digilocker_gateway.simulator.driver import JourneyError, JourneyPage, run_journey
 from digilocker_gateway.simulator.users import verhoeff_check_digit, verhoeff_valid
 from tests.simulator.conftest import REDIRECT_URI, Sim, new_verifier
 
@@ -39,10 +39,10 @@ async def test_seeded_scenario_journey_ends_with_code_and_profile(sim: Sim, scen
     assert len(body["dob"]) == 8
     assert body["dob"].isdigit()
     scopes = body["scope"].split()
-    assert scopes[:2] == ["files.issueddocs", "userdetails"]
+    assert scopes[:3] == ["files.issueddocs", "userdetails", "files.uploadeddocs"]
     issued = {doc["docType"] for doc in user["documents"] if doc["issued"]}
     expected = issued | ({"ADHAR"} if user["eaadhaar"] == "Y" else set())
-    assert {scope.removeprefix("partners.") for scope in scopes[2:]} == expected
+    assert {scope.removeprefix("partners.") for scope in scopes[3:]} == expected
 
 
 async def test_deny_redirects_with_access_denied_and_state(sim: Sim) -> None:
@@ -170,16 +170,28 @@ async def test_new_user_signs_in_normally_after_signing_up(sim: Sim) -> None:
     assert second["digilockerid"] == user["digilockerid"]
 
 
-async def test_req_doctype_preselects_only_requested_documents(sim: Sim) -> None:
+async def test_req_doctype_offers_and_grants_only_requested_documents(sim: Sim) -> None:
     user = await sim.user("complete")
     issued = [doc["docType"] for doc in user["documents"] if doc["issued"]]
-    assert len(issued) >= 1
+    assert len(issued) >= 2
     verifier = new_verifier()
+    pages: list[JourneyPage] = []
 
-    final = await sim.journey(user, verifier, req_doctype=f"{issued[0]},PANCR")
+    final = await run_journey(
+        sim.client,
+        sim.authorize_url(verifier, req_doctype=f"{issued[1]},SSCER"),
+        identifier=user["identifier"],
+        otp=user["otp"],
+        pin=user["pin"],
+        pages=pages,
+    )
     body = (await sim.exchange(final.params["code"], verifier)).json()
 
-    assert set(body["scope"].split()[2:]) == {f"partners.{issued[0]}", "partners.PANCR"}
+    assert set(body["scope"].split()[3:]) == {f"partners.{issued[1]}", "partners.SSCER"}
+    consent = pages[-1].html
+    assert f'name="doctype" value="{issued[1]}" checked' in consent
+    assert 'name="doctype" value="SSCER" checked' in consent
+    assert f'value="{issued[0]}"' not in consent  # held, but not asked for: not offered
 
 
 async def test_unticking_every_document_grants_only_base_scopes(sim: Sim) -> None:
@@ -189,7 +201,7 @@ async def test_unticking_every_document_grants_only_base_scopes(sim: Sim) -> Non
     final = await sim.journey(user, verifier, doctypes=[])
     body = (await sim.exchange(final.params["code"], verifier)).json()
 
-    assert body["scope"] == "files.issueddocs userdetails"
+    assert body["scope"] == "files.issueddocs userdetails files.uploadeddocs"
 
 
 async def test_unknown_v24_parameters_are_ignored(sim: Sim) -> None:

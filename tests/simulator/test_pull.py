@@ -173,7 +173,7 @@ async def _pull(sim: Sim, token: str, form: dict[str, str]) -> Any:
 
 async def test_exact_match_pull_issues_document_and_allows_fetch(sim: Sim) -> None:
     user, doc = _find(await sim.users(), "issue", issued=False)
-    token = (await sim.tokens(user["scenario"], doctypes=[]))["access_token"]
+    token = (await sim.tokens(user["scenario"], req_doctype=doc["docType"]))["access_token"]
     shouted = {name: f"  {value.upper()} " for name, value in doc["parameters"].items()}
 
     response = await _pull(sim, token, _pull_form(doc, **shouted))
@@ -191,7 +191,7 @@ async def test_exact_match_pull_issues_document_and_allows_fetch(sim: Sim) -> No
 
 async def test_already_issued_document_returns_uri_exists(sim: Sim) -> None:
     user, doc = _find(await sim.users(), "issue", issued=True)
-    token = (await sim.tokens(user["scenario"]))["access_token"]
+    token = (await sim.tokens(user["scenario"], req_doctype=doc["docType"]))["access_token"]
 
     response = await _pull(sim, token, _pull_form(doc))
 
@@ -205,7 +205,7 @@ async def test_pending_outcome_returns_pull_response_pending(
 ) -> None:
     sim = await make_sim(status_profile=profile)
     user, doc = _find(await sim.users(), "pending", issued=False)
-    token = (await sim.tokens(user["scenario"]))["access_token"]
+    token = (await sim.tokens(user["scenario"], req_doctype=doc["docType"]))["access_token"]
 
     response = await _pull(sim, token, _pull_form(doc))
 
@@ -225,7 +225,7 @@ async def test_partial_parameter_match_returns_pull_response_pending(sim: Sim) -
     else:
         pytest.fail("no seeded pullable document with two or more search parameters")
     doc = docs[0]
-    token = (await sim.tokens("complete"))["access_token"]
+    token = (await sim.tokens("complete", req_doctype=doc["docType"]))["access_token"]
     first, *rest = doc["parameters"]
     wrong = dict.fromkeys(rest, "NO-MATCH-000")
 
@@ -237,7 +237,7 @@ async def test_partial_parameter_match_returns_pull_response_pending(sim: Sim) -
 
 async def test_no_match_returns_404_record_not_found(sim: Sim) -> None:
     user, doc = _find(await sim.users(), "issue", issued=False)
-    token = (await sim.tokens(user["scenario"]))["access_token"]
+    token = (await sim.tokens(user["scenario"], req_doctype=doc["docType"]))["access_token"]
     wrong = dict.fromkeys(doc["parameters"], "NO-MATCH-000")
 
     response = await _pull(sim, token, _pull_form(doc, **wrong))
@@ -255,7 +255,7 @@ async def test_issuer_down_pull_returns_repository_service_configerror(
     doc = next(
         d for d in user["documents"] if d["pullOutcome"] == "issuer_down" and not d["issued"]
     )
-    token = (await sim.tokens("issuer-down"))["access_token"]
+    token = (await sim.tokens("issuer-down", req_doctype=doc["docType"]))["access_token"]
 
     response = await _pull(sim, token, _pull_form(doc))
 
@@ -275,7 +275,8 @@ async def test_bad_pull_request_is_rejected_with_its_code(
     sim: Sim, overrides: dict[str, str], error: str
 ) -> None:
     user, doc = _find(await sim.users(), "issue", issued=False)
-    token = (await sim.tokens(user["scenario"]))["access_token"]
+    asked = overrides.get("doctype", doc["docType"])
+    token = (await sim.tokens(user["scenario"], req_doctype=asked))["access_token"]
 
     response = await _pull(sim, token, _pull_form(doc, **overrides))
 
@@ -286,12 +287,24 @@ async def test_bad_pull_request_is_rejected_with_its_code(
 async def test_user_without_aadhaar_cannot_pull(sim: Sim) -> None:
     user = await sim.user("aadhaar-not-linked")
     _, doc = _find(await sim.users(), "issue", issued=False)
-    token = (await sim.tokens("aadhaar-not-linked"))["access_token"]
+    token = (await sim.tokens("aadhaar-not-linked", req_doctype=doc["docType"]))["access_token"]
 
     response = await _pull(sim, token, _pull_form(doc))
 
     assert response.json()["error"] == "aadhaar_not_linked"
     assert user["aadhaarLinked"] is False
+
+
+async def test_pull_of_a_doctype_not_consented_returns_403_insufficient_scope(sim: Sim) -> None:
+    user, doc = _find(await sim.users(), "issue", issued=False)
+    token = (await sim.tokens(user["scenario"]))["access_token"]  # nothing asked: issued only
+
+    response = await _pull(sim, token, _pull_form(doc))
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+    issued = (await sim.get("/public/oauth2/2/files/issued", token)).json()["items"]
+    assert doc["docType"] not in {item["doctype"] for item in issued}
 
 
 async def test_pull_without_bearer_returns_401(sim: Sim) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.simulator.conftest import CLIENT_SECRET, MakeSim, Sim
+from tests.simulator.conftest import CLIENT_ID, CLIENT_SECRET, MakeSim, Sim
 
 BASE = "/public/oauth2"
 
@@ -207,7 +207,7 @@ async def test_large_document_is_served_whole(sim: Sim) -> None:
     assert max(sizes) >= 10 * 1024 * 1024
 
 
-@pytest.mark.parametrize(("version", "root"), [(3, "Certificate"), (2, "KycRes")])
+@pytest.mark.parametrize(("version", "root"), [(3, "Certificate"), (2, "KycRes"), (1, "KycRes")])
 async def test_eaadhaar_returns_signed_xml_with_hmac(sim: Sim, version: int, root: str) -> None:
     tokens = await sim.tokens("complete")
 
@@ -243,3 +243,103 @@ async def test_eaadhaar_not_ticked_returns_403(sim: Sim) -> None:
 
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize("version", [2, 3])
+async def test_newer_user_paths_answer_the_same_profile_as_v1(sim: Sim, version: int) -> None:
+    token = (await sim.tokens("complete"))["access_token"]
+
+    first = await sim.get(f"{BASE}/1/user", token)
+    newer = await sim.get(f"{BASE}/{version}/user", token)
+
+    assert newer.status_code == 200
+    assert newer.json() == first.json()
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+async def test_eaadhaar_of_every_version_needs_adhar_consent(sim: Sim, version: int) -> None:
+    tokens = await sim.tokens("complete", req_doctype="PANCR")
+
+    response = await sim.get(f"{BASE}/{version}/xml/eaadhaar", tokens["access_token"])
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+
+
+async def test_xml_of_a_doctype_not_consented_returns_403(sim: Sim) -> None:
+    user = await _user_with(sim, "xml")
+    doc = _issued(user, "xml")[0]
+    other = next(d["docType"] for d in _issued(user) if d["docType"] != doc["docType"])
+    tokens = await sim.tokens(user["scenario"], req_doctype=other)
+
+    response = await sim.get(f"{BASE}/1/xml/{doc['uri']}", tokens["access_token"])
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+
+
+@pytest.mark.parametrize(
+    ("scope", "path"),
+    [
+        ("files.issueddocs", "/1/user"),
+        ("files.issueddocs", "/3/user"),
+        ("userdetails", "/2/files/issued"),
+        ("userdetails", "/1/files/issued"),
+    ],
+)
+async def test_resource_scope_not_asked_for_returns_403(sim: Sim, scope: str, path: str) -> None:
+    tokens = await sim.tokens("complete", scope=scope)
+
+    response = await sim.get(f"{BASE}{path}", tokens["access_token"])
+
+    assert tokens["scope"].split()[0] == scope
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+
+
+async def test_openid_alone_keeps_every_resource_scope(sim: Sim) -> None:
+    tokens = await sim.tokens("complete", scope="openid")
+
+    scopes = tokens["scope"].split()
+
+    assert scopes[:4] == ["openid", "files.issueddocs", "userdetails", "files.uploadeddocs"]
+    assert (await sim.get(f"{BASE}/1/user", tokens["access_token"])).status_code == 200
+
+
+async def test_after_consent_expiry_calls_answer_invalid_token_and_refresh_invalid_grant(
+    sim: Sim,
+) -> None:
+    until = int(sim.clock.now().timestamp()) + 600
+    tokens = await sim.tokens("complete", consent_valid_till=str(until))
+    token = tokens["access_token"]
+    assert tokens["consent_valid_till"] == until
+    assert (await sim.get(f"{BASE}/1/user", token)).status_code == 200
+    sim.clock.advance(601)
+
+    paths = ["/1/user", "/2/files/issued", "/1/files/", "/3/xml/eaadhaar"]
+    answers = [await sim.get(f"{BASE}{path}", token) for path in paths]
+    refresh = await sim.client.post(
+        "/public/oauth2/1/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+    )
+
+    for answer in answers:
+        assert answer.status_code == 401
+        assert answer.json()["error"] == "invalid_token"
+        assert "consent" in answer.json()["error_description"]
+    assert refresh.status_code == 400
+    assert refresh.json()["error"] == "invalid_grant"
+    assert "consent" in refresh.json()["error_description"]
+
+
+async def test_consent_valid_till_in_the_past_falls_back_to_the_default(sim: Sim) -> None:
+    past = int(sim.clock.now().timestamp()) - 60
+
+    tokens = await sim.tokens("complete", consent_valid_till=str(past))
+
+    assert tokens["consent_valid_till"] > sim.clock.now().timestamp() + 29 * 24 * 3600

@@ -9,7 +9,14 @@ import json
 
 import pytest
 
-from tests.simulator.conftest import CLIENT_ID, CLIENT_SECRET, TOKEN_PATH, MakeSim, Sim
+from tests.simulator.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REDIRECT_URI,
+    TOKEN_PATH,
+    MakeSim,
+    Sim,
+)
 
 
 def _basic(client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> dict[str, str]:
@@ -292,3 +299,73 @@ async def test_access_token_expires_after_configured_ttl(make_sim: MakeSim) -> N
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
+
+
+# --- JSON bodies: the spec declares them (reference §4, §13), so they are read too ----------
+
+
+async def test_json_body_with_form_style_credentials_exchanges_the_code(sim: Sim) -> None:
+    code, verifier = await sim.code_for("complete")
+    body = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+
+    response = await sim.client.post(TOKEN_PATH, json=body)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["access_token"]
+
+
+async def test_json_body_with_basic_credentials_refreshes(sim: Sim) -> None:
+    tokens = await sim.tokens("complete")
+
+    response = await sim.client.post(
+        TOKEN_PATH,
+        json={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=_basic(),
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["refresh_token"] != tokens["refresh_token"]
+
+
+async def test_json_body_in_the_specs_wrapper_object_is_opened(sim: Sim) -> None:
+    tokens = await sim.tokens("complete")
+    wrapped = {
+        "Get access token using refresh token": {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
+    }
+
+    response = await sim.client.post(TOKEN_PATH, json=wrapped)
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]"])
+async def test_unreadable_json_body_returns_invalid_request(sim: Sim, raw: bytes) -> None:
+    response = await sim.client.post(
+        TOKEN_PATH, content=raw, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+async def test_revoke_reads_a_json_body(sim: Sim) -> None:
+    tokens = await sim.tokens("complete")
+
+    response = await sim.client.post(
+        "/public/oauth2/1/revoke", json={"token": tokens["access_token"]}, headers=_basic()
+    )
+
+    assert response.status_code == 200
+    assert (await sim.get("/public/oauth2/1/user", tokens["access_token"])).status_code == 401

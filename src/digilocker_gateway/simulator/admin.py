@@ -16,7 +16,7 @@ from digilocker_gateway.simulator.errors import SimError
 from digilocker_gateway.simulator.model import SimUser
 from digilocker_gateway.simulator.settings import EndpointFaults, StatusProfile, check_fault_names
 
-_FAULTS = TypeAdapter(dict[str, EndpointFaults])
+_FAULTS = TypeAdapter(dict[str, EndpointFaults | list[EndpointFaults]])
 _PROFILE = TypeAdapter(StatusProfile)
 
 
@@ -81,7 +81,7 @@ async def signer_pem(ctx: SimulatorContext, _request: Request) -> Response:
 
 async def faults(ctx: SimulatorContext, request: Request) -> Response:
     """GET / PUT / DELETE /_sim/admin/faults: PUT replaces the whole set (and resets the
-    error-rate counters); DELETE clears it."""
+    rate counters); DELETE clears it."""
     _check_admin(ctx, request)
     if request.method == "PUT":
         try:

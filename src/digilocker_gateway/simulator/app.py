@@ -17,7 +17,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digilocker_gateway.kit.clock import Clock, SystemClock
-from digilocker_gateway.simulator import admin, journey, oauth, pages, pull, resources, tokens
+from digilocker_gateway.simulator import (
+    accounts,
+    admin,
+    journey,
+    oauth,
+    pages,
+    pull,
+    resources,
+    tokens,
+    uploaded,
+)
 from digilocker_gateway.simulator.context import SimulatorContext
 from digilocker_gateway.simulator.errors import (
     PageError,
@@ -41,14 +51,16 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def _endpoint(ctx: SimulatorContext, name: str | None, handler: Handler) -> Endpoint:
     async def run(request: Request) -> Response:
-        fault = ctx.faults.for_endpoint(name) if name else None
+        injected = ctx.faults.for_call(name) if name else None
+        fault = injected.faults if injected is not None else None
         try:
-            if fault is not None:
+            if injected is not None:
+                fault = injected.faults
                 if fault.latency_ms:
                     await anyio.sleep(fault.latency_ms / 1000)
                 if fault.timeout:
                     return HangResponse()
-                if name is not None and ctx.faults.error_due(name, fault.error_rate):
+                if injected.error:
                     status = fault.status or provider_status(ctx.status_profile)
                     return error_response(fault.error, fault.error_description, status)
             response = await handler(ctx, request)
@@ -104,17 +116,28 @@ def create_simulator_app(
 
     base = "/public/oauth2"
     get, post = ["GET"], ["POST"]
+    user = resources.user_details
+    drive = uploaded.files_uploaded
     routes = [
         route(f"{base}/1/authorize", "authorize", oauth.authorize, get, "sim_authorize"),
         route(f"{base}/1/journey", None, journey.journey_step, post, "sim_journey"),
         route(f"{base}/1/token", "token", token_v1, post, "sim_token_v1"),
         route(f"{base}/2/token", "token", token_v2, post, "sim_token_v2"),
         route(f"{base}/1/revoke", "revoke", tokens.revoke, post, "sim_revoke"),
-        route(f"{base}/1/user", "user", resources.user_details, get, "sim_user"),
+        route(f"{base}/1/user", "user", user, get, "sim_user"),
+        route(f"{base}/2/user", "user", user, get, "sim_user_v2"),
+        route(f"{base}/3/user", "user", user, get, "sim_user_v3"),
         route(f"{base}/1/files/issued", "files_issued", resources.files_issued, get, "sim_v1"),
         route(f"{base}/2/files/issued", "files_issued", resources.files_issued, get, "sim_v2"),
+        # docs/reference/digilocker-partner-api.md §7: the root is `/1/files/`; no slash too.
+        route(f"{base}/1/files/", "files_uploaded", drive, get, "sim_files_root"),
+        route(f"{base}/1/files", "files_uploaded", drive, get, "sim_files_root_bare"),
+        route(f"{base}/1/files/{{id}}", "files_uploaded", drive, get, "sim_files_folder"),
+        route(f"{base}/1/file/upload", "upload", uploaded.upload, post, "sim_upload"),
         route(f"{base}/1/file", "file", resources.file_by_uri, get, "sim_file_none"),
         route(f"{base}/1/file/{{uri:path}}", "file", resources.file_by_uri, get, "sim_file"),
+        # Before /1/xml/{uri}: `eaadhaar` is no issued document's URI.
+        route(f"{base}/1/xml/eaadhaar", "eaadhaar", eaadhaar_v2, get, "sim_eaadhaar_v1"),
         route(f"{base}/1/xml", "xml", resources.xml_by_uri, get, "sim_xml_none"),
         route(f"{base}/1/xml/{{uri:path}}", "xml", resources.xml_by_uri, get, "sim_xml"),
         route(f"{base}/3/xml/eaadhaar", "eaadhaar", eaadhaar_v3, get, "sim_eaadhaar_v3"),
@@ -125,6 +148,10 @@ def create_simulator_app(
             f"{base}/1/pull/parameters", "pull_parameters", pull.pull_parameters, post, "sim_params"
         ),
         route(f"{base}/1/pull/pulldocument", "pull_document", pull.pull_document, post, "sim_pull"),
+        route(
+            "/public/account/2/verify", "account_verify", accounts.verify_account, post, "sim_av"
+        ),
+        route("/public/statistics/1/counts", "statistics", accounts.statistics, post, "sim_stats"),
         route("/_sim/users", None, admin.users, get, "sim_users"),
         route("/_sim/signer.pem", None, admin.signer_pem, get, "sim_signer"),
         route("/_sim/admin/faults", None, admin.faults, ["GET", "PUT", "DELETE"], "sim_faults"),

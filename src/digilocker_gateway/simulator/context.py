@@ -24,12 +24,17 @@ from digilocker_gateway.simulator.settings import SimulatorSettings, StatusProfi
 from digilocker_gateway.simulator.state import SimulatorState
 from digilocker_gateway.simulator.users import seed_users
 
-JourneyStep = Literal["identify", "otp", "pin", "consent"]
+JourneyStep = Literal["identify", "otp", "pin", "account", "consent"]
 
 
 @dataclass(slots=True)
 class Journey:
-    """One person's walk through the sign-in pages, keyed by `txn` (a hidden form field)."""
+    """One person's walk through the sign-in pages, keyed by `txn` (a hidden form field).
+
+    The options come from authorize (docs/reference/digilocker-partner-api.md §3); `signup`
+    also turns true for an unknown Aadhaar number or a user without an account, unless the app
+    asked for `dl_flow=signin`.
+    """
 
     txn: str
     client_id: str
@@ -37,12 +42,21 @@ class Journey:
     state: str
     code_challenge: str
     requested_doctypes: tuple[str, ...]
-    signup: bool  # dl_flow=signup, an unknown Aadhaar number, or a user without an account
+    signup: bool
     consent_valid_till: datetime
     expires_at: datetime
+    signin_only: bool = False  # dl_flow=signin: no sign-up on the way
+    pinless_signin: bool = False  # pla=Y
+    pinless_signup: bool = False  # pla=Y or plsignup=Y
+    usernameless_signup: bool = False  # ulsignup=Y
+    purpose: str | None = None
+    prefill: str | None = None  # verified_mobile (or login_hint), shown in the identifier box
+    verified_mobile: str | None = None
+    scopes: tuple[str, ...] = ()  # openid and the resource scopes asked for, without partners.*
     step: JourneyStep = "identify"
     user: SimUser | None = None
     new_account: bool = False
+    pin_entered: bool = False
     otp_attempts: int = 0
     pin_attempts: int = 0
 

@@ -1,9 +1,11 @@
 """Walk the simulator's consent journey like a browser without JavaScript would.
 
 `run_journey` reads each page's one form with the standard library's HTML parser, fills
-`identifier`, `otp`, `pin`, the `doctype` checkboxes and the `decision` button (the automation
-contract in docs/simulator.md), and follows redirects by hand until one leaves the simulator.
-The gateway's tests use it too.
+`identifier`, `otp`, `pin`, `username`, the `doctype` checkboxes and the `decision` button (the
+automation contract in docs/simulator.md), and follows redirects by hand until one leaves the
+simulator. It walks every flow the same way: a page it is not shown (no PIN page on a PIN-less
+sign-in, no OTP page when `verified_mobile` spares it) is simply not filled. The gateway's tests
+use it too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Literal
 
 import httpx
 
-__all__ = ["JourneyError", "run_journey"]
+__all__ = ["JourneyError", "JourneyPage", "run_journey"]
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_STEPS = 30
@@ -26,12 +28,24 @@ class JourneyError(Exception):
     keeps showing an error, or a requested document that is not on the consent page."""
 
 
+@dataclass(frozen=True, slots=True)
+class JourneyPage:
+    """One page the journey showed: its form's `data-step` (`identify`, `otp`, `pin`,
+    `account`, `consent`), its URL and its HTML, for tests that assert on what a page said."""
+
+    step: str
+    url: httpx.URL
+    html: str
+
+
 @dataclass
 class _Form:
     action: str = ""
     method: str = "get"
+    step: str = ""
     hidden: list[tuple[str, str]] = field(default_factory=list)
     text_inputs: list[str] = field(default_factory=list)
+    prefilled: dict[str, str] = field(default_factory=dict)
     checkboxes: list[tuple[str, str, bool]] = field(default_factory=list)
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
@@ -50,7 +64,13 @@ class _PageParser(HTMLParser):
         elif values.get("role") == "alert":
             self._alert_depth = 1
         if tag == "form":
-            self.forms.append(_Form(values.get("action", ""), values.get("method", "get").lower()))
+            self.forms.append(
+                _Form(
+                    values.get("action", ""),
+                    values.get("method", "get").lower(),
+                    values.get("data-step", ""),
+                )
+            )
             return
         if not self.forms or "name" not in values:
             return
@@ -63,6 +83,8 @@ class _PageParser(HTMLParser):
                 form.checkboxes.append((name, values.get("value", "on"), "checked" in values))
             elif kind not in ("submit", "button", "reset"):
                 form.text_inputs.append(name)
+                if values.get("value"):
+                    form.prefilled[name] = values["value"]
         elif tag == "button":
             form.buttons.append((name, values.get("value", "")))
 
@@ -102,11 +124,16 @@ def _fill(
     identifier: str,
     otp: str,
     pin: str,
+    username: str | None,
     decision: str,
     doctypes: Sequence[str] | None,
 ) -> list[tuple[str, str]]:
     data = list(form.hidden)
-    known = {"identifier": identifier, "otp": otp, "pin": pin}
+    # Without a username of its own, sign-up keeps the one the page offers (the user's, when
+    # signing up again) or makes one from the identifier.
+    made_up = "user" + "".join(ch for ch in identifier if ch.isalnum())
+    chosen = username or form.prefilled.get("username") or made_up
+    known = {"identifier": identifier, "otp": otp, "pin": pin, "username": chosen}
     for name in form.text_inputs:
         if name not in known:
             raise JourneyError(f"the page asks for an unknown field {name!r}")
@@ -136,13 +163,18 @@ async def run_journey(
     pin: str,
     decision: Literal["allow", "deny"] = "allow",
     doctypes: Sequence[str] | None = None,
+    username: str | None = None,
+    pages: list[JourneyPage] | None = None,
 ) -> httpx.URL:
     """Sign in (or up), consent, and return the URL the simulator finally redirects to:
     the app's redirect URI with `code` + `state`, or with `error` + `error_description` + `state`.
 
-    `authorize_url` may also be a URL that redirects to the authorize endpoint. `doctypes=None`
-    submits whatever the consent page pre-ticks. Raises `JourneyError` when the
-    journey cannot complete (e.g. an unknown mobile number, an Aadhaar number not linked).
+    `authorize_url` may also be a URL that redirects to the authorize endpoint. `pin` is
+    entered on the sign-in PIN page and set at sign-up, when those pages come; `username` is
+    chosen at sign-up (default: `user` + the identifier). `doctypes=None` submits whatever the
+    consent page pre-ticks. Each page shown is appended to `pages` when given. Raises
+    `JourneyError` when the journey cannot complete (e.g. an unknown mobile number, an Aadhaar
+    number not linked, a sign-in for someone without an account).
     """
     url = httpx.URL(authorize_url)
     # The URL may also be one that redirects to the simulator (e.g. a gateway's journey URL).
@@ -169,6 +201,8 @@ async def run_journey(
         if len(parser.forms) != 1:
             raise JourneyError(f"expected one form at {response.url.path}; alert: {alert!r}")
         form = parser.forms[0]
+        if pages is not None:
+            pages.append(JourneyPage(form.step, response.url, response.text))
         if alert:
             # The same page with the same error twice means the input will never be accepted
             # (a wrong OTP or PIN instead ends the journey after the configured attempts).
@@ -177,7 +211,13 @@ async def run_journey(
                 raise JourneyError(alert)
             last_alert = key
         data = _fill(
-            form, identifier=identifier, otp=otp, pin=pin, decision=decision, doctypes=doctypes
+            form,
+            identifier=identifier,
+            otp=otp,
+            pin=pin,
+            username=username,
+            decision=decision,
+            doctypes=doctypes,
         )
         target = response.url.join(form.action or response.url.path)
         if form.method != "post":

@@ -1,7 +1,9 @@
 """The sign-in / sign-up / consent journey behind the authorize page (POSTs to one URL).
 
-Steps: identifier (Aadhaar or mobile) -> OTP -> security PIN (set one when signing up) -> consent ->
-a redirect to the app with `code` + `state`, or with `error` + `state`
+Sign-in: identifier (Aadhaar or mobile) -> OTP -> security PIN (not with `pla=Y`) -> consent.
+Sign-up: identifier -> OTP (not when `verified_mobile` is the user's) -> a username and a PIN
+(no username with `ulsignup=Y`, no PIN with `pla=Y` or `plsignup=Y`) -> consent. Then a
+redirect to the app with `code` + `state`, or with `error` + `state`
 (docs/reference/digilocker-partner-api.md §3). Chosen where DigiLocker is undocumented
 (docs/simulator.md): too many wrong OTPs or PINs end the journey with `error=access_denied`.
 """
@@ -9,6 +11,7 @@ a redirect to the app with `code` + `state`, or with `error` + `state`
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -21,12 +24,25 @@ from digilocker_gateway.simulator import pages
 from digilocker_gateway.simulator.context import Journey, SimulatorContext
 from digilocker_gateway.simulator.errors import PageError
 from digilocker_gateway.simulator.model import Address, SimUser
-from digilocker_gateway.simulator.oauth import app_label, form_text, journey_action, with_query
+from digilocker_gateway.simulator.oauth import (
+    RESOURCE_SCOPES,
+    app_label,
+    form_text,
+    identifier_page,
+    journey_action,
+    with_query,
+)
 from digilocker_gateway.simulator.state import AuthorizationCode, Grant
 from digilocker_gateway.simulator.users import TEST_OTP, TEST_PIN, verhoeff_valid
 
 EAADHAAR_DOCTYPE = "ADHAR"
-BASE_SCOPES = ("files.issueddocs", "userdetails")
+EAADHAAR_NAME = "Aadhaar Card"
+UIDAI_NAME = "Unique Identification Authority of India"
+# The simulator's username rule (DigiLocker publishes none): 4-30 characters, a letter first.
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{3,29}")
+USERNAME_RULE = (
+    "A username has 4 to 30 letters, digits, dots, dashes or underscores, and starts with a letter."
+)
 _NEW_USER_NAMES = ("Kavya Testnewuser", "Arjun Testnewuser", "Meera Testnewuser")
 
 
@@ -43,6 +59,8 @@ async def journey_step(ctx: SimulatorContext, request: Request) -> Response:
         return _check_otp(ctx, request, journey, form)
     if journey.step == "pin":
         return _check_pin(ctx, request, journey, form)
+    if journey.step == "account":
+        return _create_account(ctx, request, journey, form)
     return _decide(ctx, journey, form)
 
 
@@ -52,13 +70,7 @@ def _identify(
     identifier = "".join((form_text(form, "identifier") or "").split())
 
     def again(error: str) -> Response:
-        return pages.identifier_page(
-            journey_action(request),
-            journey.txn,
-            app_name=app_label(journey.client_id),
-            signup=journey.signup,
-            error=error,
-        )
+        return identifier_page(request, journey, error)
 
     if not identifier.isdigit() or len(identifier) not in (10, 12):
         return again("Enter a 12-digit Aadhaar number or a 10-digit mobile number.")
@@ -78,6 +90,9 @@ def _identify(
     if user is None and not verhoeff_valid(identifier):
         # Every Aadhaar number ends with a Verhoeff check digit; DigiLocker refuses a typo here.
         return again("This is not a valid Aadhaar number. Check the 12 digits and try again.")
+    if journey.signin_only and (user is None or not user.has_account):
+        # dl_flow=signin: the app asked for sign-in, so nobody is signed up on the way.
+        return again("No DigiLocker account uses this number. Sign up to create one.")
     if user is None:
         # An unknown Aadhaar number signs up for a new account
         # (docs/reference/digilocker-partner-api.md §4: new_account=Y).
@@ -88,6 +103,10 @@ def _identify(
         journey.signup = True
     journey.user = user
     journey.new_account = journey.signup
+    if journey.signup and journey.verified_mobile == user.mobile:
+        # docs/reference/digilocker-partner-api.md §3: a mobile the partner has verified spares
+        # the user DigiLocker's own OTP during sign-up.
+        return _after_otp(ctx, request, journey)
     journey.step = "otp"
     return _otp_page(request, journey)
 
@@ -103,8 +122,7 @@ def _check_otp(
 ) -> Response:
     assert journey.user is not None
     if secrets.compare_digest(form_text(form, "otp") or "", journey.user.otp):
-        journey.step = "pin"
-        return pages.pin_page(journey_action(request), journey.txn, set_pin=journey.signup)
+        return _after_otp(ctx, request, journey)
     journey.otp_attempts += 1
     if journey.otp_attempts >= ctx.settings.otp_max_attempts:
         return _finish_with_error(ctx, journey, "access_denied", "Too many incorrect OTP attempts")
@@ -112,35 +130,100 @@ def _check_otp(
     return _otp_page(request, journey, f"The OTP is incorrect. {left} attempt(s) left.")
 
 
+def _after_otp(ctx: SimulatorContext, request: Request, journey: Journey) -> Response:
+    """Sign-up asks for a username and a PIN unless usernameless / PIN-less; sign-in asks for
+    the PIN unless PIN-less (`pla=Y`, docs/reference/digilocker-partner-api.md §3)."""
+    if journey.signup:
+        if journey.usernameless_signup and journey.pinless_signup:
+            _open_account(ctx, journey, username=None, pin=None)
+            return _consent_page(ctx, request, journey)
+        journey.step = "account"
+        return _account_page(ctx, request, journey)
+    if journey.pinless_signin:
+        return _consent_page(ctx, request, journey)
+    journey.step = "pin"
+    return pages.pin_page(journey_action(request), journey.txn)
+
+
 def _check_pin(
     ctx: SimulatorContext, request: Request, journey: Journey, form: FormData
 ) -> Response:
     user = journey.user
     assert user is not None
-    pin = form_text(form, "pin") or ""
-    if journey.signup:
-        if not (pin.isdigit() and len(pin) == 6):
-            return pages.pin_page(
-                journey_action(request),
-                journey.txn,
-                set_pin=True,
-                error="The security PIN must be exactly 6 digits.",
-            )
-        user.pin = pin
-        user.has_account = True
-    elif not secrets.compare_digest(pin, user.pin):
-        journey.pin_attempts += 1
-        if journey.pin_attempts >= ctx.settings.otp_max_attempts:
-            return _finish_with_error(
-                ctx, journey, "access_denied", "Too many incorrect PIN attempts"
-            )
-        left = ctx.settings.otp_max_attempts - journey.pin_attempts
-        return pages.pin_page(
-            journey_action(request),
-            journey.txn,
-            set_pin=False,
-            error=f"The security PIN is incorrect. {left} attempt(s) left.",
+    if secrets.compare_digest(form_text(form, "pin") or "", user.pin):
+        journey.pin_entered = True
+        return _consent_page(ctx, request, journey)
+    journey.pin_attempts += 1
+    if journey.pin_attempts >= ctx.settings.otp_max_attempts:
+        return _finish_with_error(ctx, journey, "access_denied", "Too many incorrect PIN attempts")
+    left = ctx.settings.otp_max_attempts - journey.pin_attempts
+    return pages.pin_page(
+        journey_action(request),
+        journey.txn,
+        error=f"The security PIN is incorrect. {left} attempt(s) left.",
+    )
+
+
+def _account_page(
+    ctx: SimulatorContext, request: Request, journey: Journey, error: str | None = None
+) -> Response:
+    assert journey.user is not None
+    return pages.account_page(
+        journey_action(request),
+        journey.txn,
+        ask_username=not journey.usernameless_signup,
+        ask_pin=not journey.pinless_signup,
+        username=ctx.state.usernames.get(journey.user.digilockerid),
+        error=error,
+    )
+
+
+def _create_account(
+    ctx: SimulatorContext, request: Request, journey: Journey, form: FormData
+) -> Response:
+    user = journey.user
+    assert user is not None
+    username: str | None = None
+    if not journey.usernameless_signup:
+        username = form_text(form, "username") or ""
+        if not USERNAME.fullmatch(username):
+            return _account_page(ctx, request, journey, USERNAME_RULE)
+        taken = next(
+            (owner for owner, name in ctx.state.usernames.items() if name == username.lower()),
+            None,
         )
+        if taken not in (None, user.digilockerid):
+            return _account_page(ctx, request, journey, "This username is taken. Choose another.")
+    pin: str | None = None
+    if not journey.pinless_signup:
+        pin = form_text(form, "pin") or ""
+        if not (pin.isdigit() and len(pin) == 6):
+            return _account_page(
+                ctx, request, journey, "The security PIN must be exactly 6 digits."
+            )
+    _open_account(ctx, journey, username=username, pin=pin)
+    return _consent_page(ctx, request, journey)
+
+
+def _open_account(
+    ctx: SimulatorContext, journey: Journey, *, username: str | None, pin: str | None
+) -> None:
+    user = journey.user
+    assert user is not None
+    if not user.has_account:
+        ctx.state.registered_at[user.digilockerid] = ctx.clock.now()
+    user.has_account = True
+    if username is not None:
+        # Usernames are unique without regard to case, and kept in lower case.
+        ctx.state.usernames[user.digilockerid] = username.lower()
+    if pin is not None:
+        user.pin = pin
+        journey.pin_entered = True
+
+
+def _consent_page(ctx: SimulatorContext, request: Request, journey: Journey) -> Response:
+    user = journey.user
+    assert user is not None
     journey.step = "consent"
     return pages.consent_page(
         journey_action(request),
@@ -148,30 +231,46 @@ def _check_pin(
         app_name=app_label(journey.client_id),
         user_name=user.name,
         items=consent_items(ctx, user, journey.requested_doctypes),
+        shared=[scope for scope in journey.scopes if scope in RESOURCE_SCOPES],
+        purpose=journey.purpose,
+        consent_valid_till=journey.consent_valid_till,
+        summary=pages.JourneySummary(
+            flow="signup" if journey.signup else "signin",
+            new_account=journey.new_account,
+            pin="set"
+            if journey.signup and journey.pin_entered
+            else ("entered" if journey.pin_entered else "none"),
+            username=ctx.state.usernames.get(user.digilockerid) if journey.signup else None,
+        ),
     )
 
 
 def consent_items(
     ctx: SimulatorContext, user: SimUser, requested: tuple[str, ...]
 ) -> list[pages.ConsentItem]:
-    """The user's issued documents, e-Aadhaar when available, and whatever the app asked for
-    (`req_doctype`); ticked: the requested ones, or everything when nothing was requested."""
-    listed: dict[str, tuple[str, str]] = {}
+    """What the consent page offers, every box ticked: exactly the doc types the app asked for
+    (`req_doctype` limits the offer, docs/reference/digilocker-partner-api.md §3), else the
+    user's issued documents and e-Aadhaar when available."""
+    held: dict[str, tuple[str, str]] = {}
     for document in user.documents:
         if document.issued:
-            listed.setdefault(document.doctype, (document.name, document.issuer_name))
+            held.setdefault(document.doctype, (document.name, document.issuer_name))
     if user.eaadhaar_flag == "Y":
-        uidai = "Unique Identification Authority of India"
-        listed.setdefault(EAADHAAR_DOCTYPE, ("Aadhaar Card", uidai))
-    for doctype in requested:
-        listed.setdefault(doctype, (ctx.doctype_name(doctype), "Requested by the app"))
+        held.setdefault(EAADHAAR_DOCTYPE, (EAADHAAR_NAME, UIDAI_NAME))
+    if requested:
+        listed = {
+            doctype: held.get(doctype)
+            or (
+                (EAADHAAR_NAME, UIDAI_NAME)
+                if doctype == EAADHAAR_DOCTYPE
+                else (ctx.doctype_name(doctype), "Requested by the app")
+            )
+            for doctype in requested
+        }
+    else:
+        listed = held
     return [
-        pages.ConsentItem(
-            doctype=doctype,
-            name=name,
-            issuer=issuer,
-            checked=doctype in requested if requested else True,
-        )
+        pages.ConsentItem(doctype=doctype, name=name, issuer=issuer, checked=True)
         for doctype, (name, issuer) in listed.items()
     ]
 
@@ -192,10 +291,11 @@ def _decide(ctx: SimulatorContext, journey: Journey, form: FormData) -> Response
         grant_id=secrets.token_hex(16),
         client_id=journey.client_id,
         user=user,
-        scope=(*BASE_SCOPES, *(f"partners.{doctype}" for doctype in chosen)),
+        scope=(*journey.scopes, *(f"partners.{doctype}" for doctype in chosen)),
         consented_doctypes=frozenset(chosen),
         new_account=journey.new_account,
         consent_valid_till=journey.consent_valid_till,
+        purpose=journey.purpose,
     )
     code = AuthorizationCode(
         code=secrets.token_hex(20),

@@ -26,9 +26,13 @@ from digilocker_gateway.simulator.oauth import form_text
 from digilocker_gateway.simulator.resources import bearer_grant
 from digilocker_gateway.simulator.settings import HashEncoding
 
-MetaEndpoint = Literal["issuers", "doctype", "parameters"]
+MetaEndpoint = Literal["issuers", "doctype", "parameters", "account", "statistics"]
 _HASHED_FIELDS: dict[MetaEndpoint, frozenset[str]] = {
     "issuers": frozenset({"client_secret", "clientid", "ts"}),
+    # docs/reference/digilocker-partner-api.md §18: the spec hashes secret, clientid and ts for
+    # the account and statistics calls too; no source puts `uid` or `mobile` in the hash.
+    "account": frozenset({"client_secret", "clientid", "ts"}),
+    "statistics": frozenset({"client_secret", "clientid", "ts"}),
     "doctype": frozenset({"client_secret", "clientid", "orgid", "ts"}),
     "parameters": frozenset({"client_secret", "clientid", "orgid", "doctype", "ts"}),
 }
@@ -47,7 +51,7 @@ def _invalid_parameter(description: str) -> SimError:
     return SimError("invalid_parameter", description, 400)
 
 
-def _check_signed_form(
+def check_signed_form(
     ctx: SimulatorContext, form: FormData, endpoint: MetaEndpoint
 ) -> dict[str, str]:
     """Validate clientid, ts, hmac (then the endpoint's own fields are checked by the caller)."""
@@ -95,19 +99,19 @@ def _doctype(ctx: SimulatorContext, orgid: str, doctype: str) -> DocType:
 
 
 async def pull_issuers(ctx: SimulatorContext, request: Request) -> Response:
-    _check_signed_form(ctx, await request.form(), "issuers")
+    check_signed_form(ctx, await request.form(), "issuers")
     return Response(ctx.issuers_body(), media_type="application/json")
 
 
 async def pull_doctypes(ctx: SimulatorContext, request: Request) -> Response:
-    values = _check_signed_form(ctx, await request.form(), "doctype")
+    values = check_signed_form(ctx, await request.form(), "doctype")
     issuer = _issuer(ctx, values["orgid"])
     documents = [{"doctype": d.doctype, "description": d.description} for d in issuer.doctypes]
     return JSONResponse({"documents": documents})
 
 
 async def pull_parameters(ctx: SimulatorContext, request: Request) -> Response:
-    values = _check_signed_form(ctx, await request.form(), "parameters")
+    values = check_signed_form(ctx, await request.form(), "parameters")
     _issuer(ctx, values["orgid"])
     doctype = _doctype(ctx, values["orgid"], values["doctype"])
     parameters = [
@@ -148,11 +152,19 @@ async def pull_document(ctx: SimulatorContext, request: Request) -> Response:
         raise insufficient_scope("files.issueddocs")
     if form_text(form, "consent") != "Y":
         raise SimError("consent_required", 'The consent parameter must be "Y"', 400)
+    doctype = form_text(form, "doctype") or ""
+    if (
+        ctx.settings.enforce_document_consent
+        and doctype
+        and doctype not in grant.consented_doctypes
+    ):
+        # docs/reference/digilocker-partner-api.md §19: a pull of a doc type the user did not
+        # consent to share is outside the grant.
+        raise insufficient_scope(f"partners.{doctype}")
     orgid = form_text(form, "orgid") or ""
     issuer = ctx.catalogue.issuer(orgid)
     if issuer is None:
         raise pull_error("invalid_orgid", "The orgid is invalid", profile)
-    doctype = form_text(form, "doctype") or ""
     if ctx.catalogue.doctype(orgid, doctype) is None:
         raise pull_error("invalid_doctype", "The doctype is invalid for this issuer", profile)
     user = grant.user
@@ -177,5 +189,4 @@ async def pull_document(ctx: SimulatorContext, request: Request) -> Response:
         )
     exact.issued = True
     ctx.issued_at[exact.uri] = ctx.clock.now()
-    grant.pulled_uris.add(exact.uri)
     return JSONResponse({"uri": exact.uri})

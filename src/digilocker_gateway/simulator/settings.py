@@ -39,6 +39,10 @@ ENDPOINT_NAMES = (
     "pull_parameters",
     "pull_document",
     "revoke",
+    "files_uploaded",
+    "upload",
+    "account_verify",
+    "statistics",
 )
 
 
@@ -69,10 +73,17 @@ def _app_from_string(value: Any) -> Any:
 
 
 class EndpointFaults(BaseModel):
-    """Faults injected into one endpoint; see docs/simulator.md for each one's behaviour."""
+    """Faults injected into one endpoint; see docs/simulator.md for each one's behaviour.
+
+    `rate` is the share of the endpoint's calls the entry applies to (1: every call); on those
+    calls every fault it names applies, and `error_rate` is the share of them that answer the
+    error. An endpoint may have a list of entries whose rates add up to at most 1, so one
+    endpoint can mix kinds: each call gets at most one entry.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    rate: float = Field(default=1.0, ge=0.0, le=1.0)
     latency_ms: int = Field(default=0, ge=0, le=600_000)
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     error: str = "unexpected_error"
@@ -85,10 +96,21 @@ class EndpointFaults(BaseModel):
     wrong_hmac: bool = False
 
 
-def check_fault_names(faults: dict[str, EndpointFaults]) -> dict[str, EndpointFaults]:
+# One entry, or a list of entries that share the endpoint's calls between them.
+FaultSpec = EndpointFaults | list[EndpointFaults]
+
+
+def check_fault_names(faults: dict[str, FaultSpec]) -> dict[str, FaultSpec]:
+    """Known endpoint names only; a list is not empty and its rates add up to at most 1."""
     unknown = sorted(set(faults) - {*ENDPOINT_NAMES, "*"})
     if unknown:
         raise ValueError(f"unknown endpoint name(s) {unknown}; known: {[*ENDPOINT_NAMES, '*']}")
+    for name, spec in faults.items():
+        if isinstance(spec, list):
+            if not spec:
+                raise ValueError(f"{name}: a list of faults needs at least one entry")
+            if sum(entry.rate for entry in spec) > 1.0 + 1e-9:
+                raise ValueError(f"{name}: the rates of the entries add up to more than 1")
     return faults
 
 
@@ -127,14 +149,16 @@ class SimulatorSettings(BaseSettings):
     mime_as_string: bool = False
     enforce_document_consent: bool = True
     otp_max_attempts: int = Field(default=3, gt=0)
+    # docs/reference/digilocker-partner-api.md §14: uploads are at most 10 MB.
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     pki_dir: Path | None = None
     catalogue_seed: int = 0
-    faults: dict[str, EndpointFaults] = Field(default_factory=dict)
+    faults: dict[str, FaultSpec] = Field(default_factory=dict)
     admin_token: str | None = None
 
     @field_validator("faults")
     @classmethod
-    def _known_fault_names(cls, value: dict[str, EndpointFaults]) -> dict[str, EndpointFaults]:
+    def _known_fault_names(cls, value: dict[str, FaultSpec]) -> dict[str, FaultSpec]:
         return check_fault_names(value)
 
     @field_validator("meta_hash_fields")

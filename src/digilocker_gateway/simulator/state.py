@@ -1,5 +1,5 @@
 """The simulator's mutable state: registered partner apps, journeys in progress, authorization
-codes, grants and their tokens, and each user's issued documents.
+codes, grants and their tokens, each user's issued documents and drive, and accounts made.
 
 One `SimulatorState` per simulator app, in memory: the simulator is a single-process dev tool.
 Everything that expires compares against `self.clock`.
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.simulator.drive import Drive, seed_drive
 from digilocker_gateway.simulator.model import SimDocument, SimUser
 
 
@@ -43,8 +44,10 @@ class Grant:
     scope: tuple[str, ...]  # e.g. ("files.issueddocs", "userdetails", "partners.PANCR")
     consented_doctypes: frozenset[str]  # doctypes the user ticked on the consent screen
     new_account: bool
-    consent_valid_till: datetime
-    pulled_uris: set[str] = field(default_factory=set)  # pulled under this grant: consented
+    consent_valid_till: (
+        datetime  # the grant ends then (docs/reference/digilocker-partner-api.md §3)
+    )
+    purpose: str | None = None  # authorize's `purpose`, echoed in the token answer
     revoked: bool = False
     # docs/reference/digilocker-partner-api.md §4: 32 hex characters, transient; a new one per
     # grant.
@@ -81,6 +84,10 @@ class SimulatorState:
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    drives: dict[str, Drive] = field(default_factory=dict)  # by digilockerid, made on first use
+    # Accounts made by sign-up in this process (digilockerid -> when), for /statistics/1/counts.
+    registered_at: dict[str, datetime] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)  # digilockerid -> chosen username
 
     def user_by_identifier(self, identifier: str) -> SimUser | None:
         """Find a user by Aadhaar number (only when linked) or mobile number."""
@@ -89,15 +96,32 @@ class SimulatorState:
                 return user
         return None
 
+    def account_for(self, *, uid: str | None, mobile: str | None) -> SimUser | None:
+        """The account an Aadhaar number (only when linked) or else a mobile number belongs to;
+        a user who has not signed up yet has none."""
+        accounts = [user for user in self.users if user.has_account]
+        by_uid = next((u for u in accounts if u.aadhaar_linked and u.aadhaar == uid), None)
+        return by_uid or next(
+            (u for u in accounts if mobile is not None and u.mobile == mobile), None
+        )
+
     def grant_for_access_token(self, token: str) -> Grant | None:
-        """The live grant behind a Bearer token, or None if unknown, expired or revoked."""
+        """The live grant behind a Bearer token, or None if unknown, expired or revoked, or if
+        the user's consent has run out (`consent_valid_till`)."""
         access = self.access_tokens.get(token)
-        if access is None or access.revoked or access.expires_at <= self.clock.now():
+        now = self.clock.now()
+        if access is None or access.revoked or access.expires_at <= now:
             return None
         grant = self.grants.get(access.grant_id)
-        if grant is None or grant.revoked:
+        if grant is None or grant.revoked or grant.consent_valid_till <= now:
             return None
         return grant
+
+    def drive_for(self, user: SimUser) -> Drive:
+        drive = self.drives.get(user.digilockerid)
+        if drive is None:
+            drive = self.drives[user.digilockerid] = seed_drive(user)
+        return drive
 
     def document_by_uri(self, user: SimUser, uri: str) -> SimDocument | None:
         """One of this user's issued documents; another user's URI is as unknown as a bad one."""

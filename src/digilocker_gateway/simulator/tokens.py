@@ -3,7 +3,9 @@
 `/1/token` answers with the flat profile; `/2/token` adds an `id_token` (HS256 with the client
 secret: DigiLocker documents no JWKS, docs/reference/digilocker-partner-api.md §4). A refresh
 rotates both tokens and kills the old refresh token; the old access token lives on until it expires.
-Revoke answers `{}`.
+Revoke answers `{}`. Both read a form or a JSON body (docs/reference/digilocker-partner-api.md §4:
+the spec declares JSON, its text and real clients send forms). Once the user's consent has run
+out (`consent_valid_till`), neither a code nor a refresh token gets new tokens.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from digilocker_gateway.simulator.oauth import (
     client_credentials,
     form_text,
     is_pkce_value,
+    request_params,
     s256_challenge,
 )
 from digilocker_gateway.simulator.state import (
@@ -59,8 +62,9 @@ def _authenticate(ctx: SimulatorContext, client_id: str, secret: str, basic: boo
 
 
 async def token(ctx: SimulatorContext, request: Request, *, with_id_token: bool) -> Response:
-    """POST /public/oauth2/1/token and /2/token (form body; creds in the form or HTTP Basic)."""
-    form = await request.form()
+    """POST /public/oauth2/1/token and /2/token (form or JSON body; credentials in the body or
+    by HTTP Basic)."""
+    form = await request_params(request)
     grant_type = form_text(form, "grant_type")
     if grant_type is None:
         raise _invalid_request("grant_type is missing")
@@ -85,6 +89,8 @@ async def token(ctx: SimulatorContext, request: Request, *, with_id_token: bool)
         grant = _redeem_refresh_token(ctx, app, refresh_value)
     else:
         raise SimError("invalid_grant_type", "The grant type is not supported", 400)
+    if grant.consent_valid_till <= ctx.clock.now():
+        raise _invalid_grant("The user's consent has expired")
     access, refresh = _issue_tokens(ctx, grant)
     body = token_body(ctx, grant, access, refresh)
     if with_id_token:
@@ -156,6 +162,8 @@ def token_body(
         "consent_valid_till": int(grant.consent_valid_till.timestamp()),
         "mobile": user.mobile,
         "new_account": "Y" if grant.new_account else "N",
+        # docs/reference/digilocker-partner-api.md §4: v2.4 echoes authorize's purpose.
+        **({"purpose": grant.purpose} if grant.purpose else {}),
     }
 
 
@@ -190,7 +198,7 @@ def id_token(ctx: SimulatorContext, request: Request, grant: Grant, app: Partner
 async def revoke(ctx: SimulatorContext, request: Request) -> Response:
     """POST /public/oauth2/1/revoke: kill the token's whole grant
     (docs/reference/digilocker-partner-api.md §13)."""
-    form = await request.form()
+    form = await request_params(request)
     header = request.headers.get("authorization", "")
     scheme, _, bearer = header.partition(" ")
     if scheme.lower() == "bearer":
