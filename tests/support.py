@@ -144,12 +144,13 @@ async def walk_journey(
     decision: str = "allow",
     doctypes: list[str] | None = None,
     redirect_url: str = REDIRECT_URL,
+    create_fields: dict[str, Any] | None = None,
 ) -> Journey:
     """Create a request and walk its journey by hand: journey URL -> simulator pages ->
     callback -> the caller's redirectUrl."""
     from digilocker_gateway.simulator.driver import run_journey
 
-    body: dict[str, Any] = {"redirectUrl": redirect_url}
+    body: dict[str, Any] = {"redirectUrl": redirect_url, **(create_fields or {})}
     if doc_type is not None:
         body["docType"] = doc_type
     created = await gateway.create_request(**body)

@@ -12,7 +12,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "digilocker_gateway"
 PREFIX = "digilocker_gateway."
 # The composition root may import everything.
 ROOT = {"app", "cli", "runtime", "runtime_build", "jobs", "devclient", "__main__", "__init__"}
-_DOMAINS = {"config", "db", "errors", "error_mapping", "kit", "runtime", "storage", "tenants"}
+_DOMAINS = {
+    "config",
+    "db",
+    "errors",
+    "error_mapping",
+    "identity",
+    "kit",
+    "runtime",
+    "storage",
+    "tenants",
+}
 ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "errors": set(),
@@ -23,7 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "storage": {"db", "kit", "runtime"},
     "tenants": {"db", "errors", "kit", "storage", "runtime"},
     "requests": _DOMAINS | {"upstream"},
-    "documents": _DOMAINS | {"upstream", "requests"},
+    "identity": set(),
+    "documents": _DOMAINS | {"upstream", "requests", "aadhaar"},
     "aadhaar": _DOMAINS | {"upstream", "requests"},
     "simulator": {"kit"},
 }

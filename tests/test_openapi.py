@@ -16,6 +16,8 @@ EXPECTED = {
     ("post", "/api/digilocker/{request_id}/document"),
     ("get", "/api/digilocker/{request_id}/aadhaar"),
     ("get", "/api/digilocker/{request_id}/revoke"),
+    # Gateway extension (docs/document-data.md §6).
+    ("post", "/api/aadhaar/offline"),
 }
 
 
@@ -26,7 +28,7 @@ async def spec_of(gateway: Gateway) -> dict[str, Any]:
     return spec
 
 
-async def test_openapi_lists_exactly_the_setu_calls(gateway: Gateway) -> None:
+async def test_openapi_lists_exactly_the_setu_calls_and_the_extensions(gateway: Gateway) -> None:
     spec = await spec_of(gateway)
     operations = {(method, path) for path, ops in spec["paths"].items() for method in ops}
     assert operations == EXPECTED
@@ -48,7 +50,12 @@ async def test_bodies_and_errors_resolve_to_schemas(gateway: Gateway) -> None:
     create = spec["paths"]["/api/digilocker"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.rsplit("/", 1)[1] in schemas
-    assert set(schemas["DigilockerRequestCreate"]["properties"]) == {"redirectUrl", "docType"}
+    # Setu's fields, and the gateway's extension `expected` (docs/identity-match.md §1).
+    assert set(schemas["DigilockerRequestCreate"]["properties"]) == {
+        "redirectUrl",
+        "docType",
+        "expected",
+    }
     fetch = spec["paths"]["/api/digilocker/{request_id}/document"]["post"]
     ref = fetch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert set(schemas[ref.rsplit("/", 1)[1]]["properties"]) == {
@@ -57,11 +64,31 @@ async def test_bodies_and_errors_resolve_to_schemas(gateway: Gateway) -> None:
         "format",
         "consent",
         "parameters",
+        "withData",
     }
+    fetched = fetch["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    answer = schemas[fetched.rsplit("/", 1)[1]]["properties"]
+    assert {"data", "match"} <= set(answer)
+    assert "ExpectedIdentity" in schemas
+    assert "DocumentData" in schemas
     assert "consent_not_given" in fetch["responses"]["400"]["description"]
     aadhaar = spec["paths"]["/api/digilocker/{request_id}/aadhaar"]["get"]
     assert "unwrap_aadhaar_failed" in aadhaar["responses"]["500"]["description"]
     assert "HTTPValidationError" not in schemas
+    offline = spec["paths"]["/api/aadhaar/offline"]["post"]
+    form = offline["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["file", "shareCode"]
+    refusals = offline["responses"]["400"]["description"]
+    for code in (
+        "offline_ekyc_wrong_share_code",
+        "offline_ekyc_tampered",
+        "offline_ekyc_expired",
+        "offline_ekyc_zip_bomb",
+        "offline_ekyc_unsafe_entry",
+        "offline_ekyc_not_zip",
+        "offline_ekyc_too_large",
+    ):
+        assert code in refusals
 
 
 def refs_in(node: Any) -> list[str]:

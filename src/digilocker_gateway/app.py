@@ -90,6 +90,7 @@ def create_app(
     app.include_router(request_endpoints.router)
     app.include_router(document_endpoints.router)
     app.include_router(aadhaar_endpoints.router)
+    app.include_router(aadhaar_endpoints.offline_router)
     app.include_router(request_endpoints.browser_router)
     app.include_router(document_endpoints.files_router)
 

@@ -166,6 +166,11 @@ def admin() -> None:
     is_flag=True,
     help="Do not tie a journey to the browser that opened it (web views that lose cookies).",
 )
+@click.option(
+    "--refuse-number-mismatch",
+    is_flag=True,
+    help="Answer 400 customer_detail_mismatch when an expected document number differs.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the three credential headers as JSON.")
 def create_client_command(
     name: str,
@@ -176,6 +181,7 @@ def create_client_command(
     allow_unverified_aadhaar: bool,
     allow_missing_hmac: bool,
     no_browser_binding: bool,
+    refuse_number_mismatch: bool,
     as_json: bool,
 ) -> None:
     """Create an API client with one product instance; its secret is shown only now."""
@@ -200,6 +206,7 @@ def create_client_command(
                 aadhaar_allow_unverified=allow_unverified_aadhaar,
                 allow_missing_hmac=allow_missing_hmac,
                 journey_browser_binding=not no_browser_binding,
+                refuse_number_mismatch=refuse_number_mismatch,
             )
             return created.as_headers()
 

@@ -139,6 +139,19 @@ class Settings(BaseSettings):
     # simulator, or `aadhaar_trust_simulator`, the simulator's /_sim/signer.pem is trusted too.
     aadhaar_signer_cert_files: list[Path] = []
     aadhaar_trust_simulator: bool | None = None  # None: only when using the embedded simulator
+    # Issuers' own signer certificates for issued-document XML, trusted beside the e-Aadhaar
+    # signers (docs/document-data.md §2).
+    document_signer_cert_files: list[Path] = []
+    # The largest certificate XML read for `data` (a fetch with `withData`, or with `expected`);
+    # a larger one gives only what the issued list says (docs/document-data.md §2).
+    document_data_max_bytes: int = 5 * 1024 * 1024
+    # Offline e-KYC upload (docs/document-data.md §6): the largest upload read, the largest XML
+    # inside its ZIP, and how old (by UIDAI's timestamp) a file may be.
+    aadhaar_offline_max_upload_bytes: int = 2 * 1024 * 1024
+    aadhaar_offline_max_xml_bytes: int = 1024 * 1024
+    aadhaar_offline_max_age_days: int = 3
+    # UIDAI's offline e-KYC signer certificates (published by UIDAI, rotated; several at once).
+    aadhaar_offline_signer_cert_files: list[Path] = []
 
     request_lifetime_seconds: int = 24 * 3600
     file_url_lifetime_seconds: int = 3600

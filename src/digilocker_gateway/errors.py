@@ -155,3 +155,56 @@ class UnwrapAadhaarFailed(GatewayError):
 class InternalServerError(GatewayError):
     status = 500
     code = "internal_server_error"
+
+
+class OfflineEkycRefused(GatewayError):
+    """An offline e-KYC upload refused (docs/document-data.md §6): a 400 of its own code for
+    each reason, and nothing stored."""
+
+    status = 400
+    code = "offline_ekyc_invalid"
+    detail = "The file is not a usable UIDAI offline e-KYC."
+
+
+class OfflineEkycInvalid(OfflineEkycRefused):
+    pass
+
+
+class OfflineEkycTooLarge(OfflineEkycRefused):
+    code = "offline_ekyc_too_large"
+    detail = "The upload is larger than an offline e-KYC ZIP can be."
+
+
+class OfflineEkycNotZip(OfflineEkycRefused):
+    code = "offline_ekyc_not_zip"
+    detail = "The file is not a ZIP archive."
+
+
+class OfflineEkycZipBomb(OfflineEkycRefused):
+    code = "offline_ekyc_zip_bomb"
+    detail = "The ZIP expands far beyond what an offline e-KYC XML can be."
+
+
+class OfflineEkycUnsafeEntry(OfflineEkycRefused):
+    code = "offline_ekyc_unsafe_entry"
+    detail = "The ZIP holds an entry with an absolute or parent path, or a link."
+
+
+class OfflineEkycWrongShareCode(OfflineEkycRefused):
+    code = "offline_ekyc_wrong_share_code"
+    detail = "The share code does not open the ZIP."
+
+
+class OfflineEkycTampered(OfflineEkycRefused):
+    code = "offline_ekyc_tampered"
+    detail = "The file was changed after UIDAI produced it."
+
+
+class OfflineEkycSignatureInvalid(OfflineEkycRefused):
+    code = "offline_ekyc_signature_invalid"
+    detail = "The XML is not signed by a trusted UIDAI certificate."
+
+
+class OfflineEkycExpired(OfflineEkycRefused):
+    code = "offline_ekyc_expired"
+    detail = "The offline e-KYC is older than this gateway accepts; download a new one."

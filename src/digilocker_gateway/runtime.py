@@ -40,6 +40,11 @@ class Runtime:
     blobs: BlobStore
     http: httpx.AsyncClient
     aadhaar_signers: AadhaarSigners
+    # Issued documents' XML signers (docs/document-data.md §2): the e-Aadhaar ones and the
+    # issuers' own pinned certificates.
+    document_signers: AadhaarSigners
+    # UIDAI's offline e-KYC signers (docs/document-data.md §6).
+    offline_signers: AadhaarSigners
     catalogue: CatalogueCache
     worker_id: str = field(default="worker")
     tenants: TenantCache = field(default_factory=TenantCache)

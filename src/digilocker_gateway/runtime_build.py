@@ -112,6 +112,12 @@ async def build_runtime(
         blobs=build_blob_store(settings, keyring),
         http=http,
         aadhaar_signers=AadhaarSigners(settings, http),
+        document_signers=AadhaarSigners(
+            settings,
+            http,
+            [*settings.aadhaar_signer_cert_files, *settings.document_signer_cert_files],
+        ),
+        offline_signers=AadhaarSigners(settings, http, settings.aadhaar_offline_signer_cert_files),
         catalogue=catalogue or CatalogueCache(),
         worker_id=worker_id,
     )

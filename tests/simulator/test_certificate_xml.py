@@ -58,18 +58,43 @@ def test_marksheet_xml_carries_the_marks(user: SimUser, pki: SimulatorPKI) -> No
     root = signed_root(data, cert_pem=pki.signer_cert_pem)
     marksheet = root.find("CertificateData/ClassXIIMarksheet")
     assert marksheet is not None
-    assert marksheet.get("mathematics") == document.fields["Mathematics"]
+    subjects = {s.get("name"): s.get("marks") for s in marksheet.iterfind("Subjects/Subject")}
+    assert subjects["Mathematics"] == document.fields["Mathematics"]
+    assert set(subjects) == set(document.subjects)
+    assert marksheet.get("mathematics") is None  # subjects are elements, not attributes
     assert marksheet.get("rollNumber") == document.parameters["rroll"]
+    assert root.find("IssuedTo/Person/Photo") is None  # a marksheet shows no photograph
 
 
 def test_changed_mark_fails_verification(user: SimUser, pki: SimulatorPKI) -> None:
     data = render_certificate_xml(user, document_of(user, "HSCER"), pki)
-    tampered = data.replace(b'mathematics="91"', b'mathematics="99"')
+    tampered = data.replace(b'name="Mathematics" marks="91"', b'name="Mathematics" marks="99"')
     assert tampered != data
     with pytest.raises(InvalidSignature):
         signed_root(tampered, cert_pem=pki.signer_cert_pem)
 
 
-def test_pdf_only_document_has_no_xml(user: SimUser, pki: SimulatorPKI) -> None:
+def test_licence_and_pan_carry_dates_care_of_and_photo(user: SimUser, pki: SimulatorPKI) -> None:
+    licence = signed_root(
+        render_certificate_xml(user, document_of(user, "DRVLC"), pki), cert_pem=pki.signer_cert_pem
+    )
+    fields = document_of(user, "DRVLC").fields
+    assert licence.get("validFromDate") == fields["Date of issue"]
+    assert licence.get("expiryDate") == fields["Valid till"]
+    person = licence.find("IssuedTo/Person")
+    assert person is not None
+    assert person.get("swd") == user.address.co
+    for doctype in ("DRVLC", "PANCR"):
+        root = signed_root(
+            render_certificate_xml(user, document_of(user, doctype), pki),
+            cert_pem=pki.signer_cert_pem,
+        )
+        photo = root.find("IssuedTo/Person/Photo")
+        assert photo is not None
+        assert (photo.text or "").startswith("/9j/")
+
+
+def test_pdf_only_document_has_no_xml(pki: SimulatorPKI) -> None:
+    holder = next(u for u in seed_users(build_catalogue(0)) if u.scenario == "large-document")
     with pytest.raises(NoXmlFormatError):
-        render_certificate_xml(user, document_of(user, "PANCR"), pki)
+        render_certificate_xml(holder, document_of(holder, "DGCER"), pki)

@@ -124,7 +124,7 @@ async def test_xml_returns_certificate_with_hmac(sim: Sim) -> None:
 async def test_xml_of_pdf_only_document_returns_404_invalid_uri(sim: Sim) -> None:
     for user in await sim.users():
         pdf_only = [d for d in _issued(user, "pdf") if "xml" not in d["formats"]]
-        if pdf_only and user["scenario"] in ("complete", "eaadhaar-not-available"):
+        if pdf_only and user["scenario"] in ("complete", "large-document"):
             break
     else:
         raise AssertionError("no seeded PDF-only issued document")

@@ -125,14 +125,19 @@ def test_document_uris_are_unique_across_users(users: list[SimUser]) -> None:
     assert all("-" not in document.docid for user in users for document in user.documents)
 
 
-def test_complete_user_holds_pan_licence_and_marksheet_with_eaadhaar(users: list[SimUser]) -> None:
+def test_complete_user_holds_pan_licence_marksheet_and_vehicle_with_eaadhaar(
+    users: list[SimUser],
+) -> None:
     user = by_scenario(users, "complete")
     assert user.eaadhaar_flag == "Y"
     issued = {document.doctype: document for document in user.documents if document.issued}
-    assert issued["PANCR"].formats == ("pdf",)
-    assert issued["DRVLC"].formats == ("pdf", "xml")
-    assert issued["HSCER"].formats == ("pdf", "xml")
+    # Every document with a parser of its XML (docs/document-data.md §3) is held with XML.
+    for doctype in ("PANCR", "DRVLC", "HSCER", "RVCER"):
+        assert issued[doctype].formats == ("pdf", "xml"), doctype
     assert issued["HSCER"].issuerid == "in.gov.cbse"
+    assert issued["HSCER"].subjects
+    assert set(issued["HSCER"].subjects) <= set(issued["HSCER"].fields)
+    assert issued["RVCER"].parameters["reg_no"] == issued["RVCER"].docid
 
 
 def test_aadhaar_not_linked_user_has_no_eaadhaar_but_an_issued_pan(users: list[SimUser]) -> None:

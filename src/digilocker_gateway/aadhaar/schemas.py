@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from digilocker_gateway.identity.schemas import IdentityMatch
 
 
 class AadhaarAddress(BaseModel):
@@ -47,7 +49,24 @@ class Aadhaar(BaseModel):
     xml: AadhaarXml
 
 
+class AadhaarCareOf(BaseModel):
+    relation: str | None = Field(description="S/O, D/O, W/O or C/O; null when not written")
+    name: str | None
+
+
+class AadhaarExtras(BaseModel):
+    """Gateway extension (docs/document-data.md §5), beside Setu's unchanged `aadhaar`."""
+
+    careOf: AadhaarCareOf
+    addressLines: list[str]
+    age: int | None = Field(description="completed years today (India's date)")
+    isAdult: bool | None
+
+
 class AadhaarResult(BaseModel):
     aadhaar: Aadhaar
     id: str
     status: str
+    aadhaarExtras: AadhaarExtras | None = None
+    # Only when the request was created with `expected` (docs/identity-match.md §4).
+    match: IdentityMatch | None = None

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from digilocker_gateway.aadhaar.extras import aadhaar_extras, aadhaar_match
 from digilocker_gateway.aadhaar.okyc import okyc_json, read_digilocker
 from digilocker_gateway.aadhaar.verify import (
     AadhaarXmlError,
@@ -20,8 +21,9 @@ from digilocker_gateway.error_mapping import Call, gateway_error_for
 from digilocker_gateway.errors import (
     UnwrapAadhaarFailed,
 )
-from digilocker_gateway.kit.timefmt import to_ist_iso
+from digilocker_gateway.kit.timefmt import IST, to_ist_iso
 from digilocker_gateway.requests.details import fill_pending_details
+from digilocker_gateway.requests.expected import open_expected
 from digilocker_gateway.requests.files import (
     CONTENT_TYPES,
     blob_key_for,
@@ -43,6 +45,7 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
         request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
         request_valid_upto = request.valid_upto
         details_pending = request.details_pending
+        expected = open_expected(runtime.sealed, request)
     grant = await live_grant(runtime, tenant, request_id)
     try:
         raw, _content_type = await runtime.upstream(tenant).fetch_eaadhaar(grant.access_token)
@@ -70,6 +73,12 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
         data = read_digilocker(root)
     except AadhaarXmlError:
         raise UnwrapAadhaarFailed() from None
+    # Before anything is stored: a refused Aadhaar number keeps nothing.
+    extensions: dict[str, Any] = {"aadhaarExtras": aadhaar_extras(data, now.astimezone(IST).date())}
+    if expected is not None:
+        extensions["match"] = aadhaar_match(
+            expected, data, refuse_number_mismatch=tenant.refuse_number_mismatch
+        )
 
     blob_key = blob_key_for(request_id)
 
@@ -98,4 +107,4 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
     )
     if details_pending:
         await fill_pending_details(runtime, tenant, request_id)
-    return {"aadhaar": aadhaar, "id": request_id, "status": "complete"}
+    return {"aadhaar": aadhaar, "id": request_id, "status": "complete", **extensions}

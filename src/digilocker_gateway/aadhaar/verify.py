@@ -46,6 +46,7 @@ __all__ = [
     "Variant",
     "VerifiedXml",
     "parse_unverified",
+    "safe_parse",
     "verify_aadhaar_xml",
 ]
 
@@ -267,6 +268,13 @@ def parse_unverified(raw: bytes, *, variant: Variant = "digilocker") -> etree._E
     _check_root(root, variant)
     _check_signature_shape(root)
     return root
+
+
+def safe_parse(raw: bytes) -> etree._Element:
+    """Any XML document, parsed as safely as an Aadhaar one (no DTD, no entities, no network,
+    comments dropped) but of any root and unsigned: for issued documents whose data is read
+    even when no pinned signer vouches for it (docs/document-data.md §2)."""
+    return _safe_parse(raw, remove_comments=True)
 
 
 def _safe_parser(*, remove_comments: bool) -> etree.XMLParser:

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digilocker_gateway.db.base import Base, UtcDateTime
@@ -41,6 +51,11 @@ class ProductInstance(Base):
     allow_missing_hmac: Mapped[bool] = mapped_column(Boolean, default=False)
     # Tie a journey's `state` to the browser that opened the journey URL (a cookie).
     journey_browser_binding: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Answer 400 customer_detail_mismatch, instead of a `match` flag, when a document number
+    # the caller expected differs from the document's (docs/identity-match.md §5).
+    refuse_number_mismatch: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -87,6 +102,8 @@ class RequestRecord(Base):
     # invalid): fetches answer invalid_token and the journey URL works again.
     reauth_required_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # The identity the caller expects (`expected` on create), sealed: it is personal data.
+    expected_enc: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class StoredFile(Base):
@@ -104,6 +121,24 @@ class StoredFile(Base):
     org_id: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     valid_upto: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OfflineEkycFile(Base):
+    """An offline e-KYC XML a product instance uploaded (`POST /api/aadhaar/offline`): kept
+    encrypted as a blob for the instance's request lifetime, behind its `xml.fileUrl`. It
+    belongs to no DigiLocker request."""
+
+    __tablename__ = "offline_ekyc_files"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    product_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("product_instances.id", ondelete="CASCADE"), index=True
+    )
+    blob_key: Mapped[str] = mapped_column(String(200), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    valid_upto: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class CatalogueEntry(Base):

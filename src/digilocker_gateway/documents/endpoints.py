@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -70,6 +71,8 @@ async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -
 @router.post(
     "/{request_id}/document",
     response_model=FetchedDocument,
+    # `data` and `match` appear only when asked for (docs/document-data.md §2).
+    response_model_exclude_unset=True,
     summary="Fetch a document (all but Aadhaar)",
     openapi_extra=json_request_body(DocumentFetch),
     responses=error_responses(
@@ -96,10 +99,18 @@ async def fetch(
 ) -> FetchedDocument:
     body = await read_json_body(request, DocumentFetch, max_bytes=runtime.settings.max_body_bytes)
     fetched = await fetch_document(runtime, tenant, request_id, body)
-    return FetchedDocument(
-        fileUrl=fetched.file.url,
-        validUpto=to_ist_iso(fetched.file.valid_upto),
-        parametersVerified=fetched.parameters_verified,
+    extensions: dict[str, Any] = {}
+    if fetched.data is not None:
+        extensions["data"] = fetched.data
+    if fetched.match is not None:
+        extensions["match"] = fetched.match
+    return FetchedDocument.model_validate(
+        {
+            "fileUrl": fetched.file.url,
+            "validUpto": to_ist_iso(fetched.file.valid_upto),
+            "parametersVerified": fetched.parameters_verified,
+            **extensions,
+        }
     )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from digilocker_gateway.documents.catalogue import CatalogueDocument, lookup
+from digilocker_gateway.documents.data.service import DocumentExtras
 from digilocker_gateway.documents.identifiers import ParameterCheck, check_parameters
 from digilocker_gateway.documents.schemas import DocumentFetch
 from digilocker_gateway.error_mapping import Call, gateway_error_for
@@ -21,6 +23,7 @@ from digilocker_gateway.errors import (
     UpstreamServerError,
 )
 from digilocker_gateway.requests.details import fill_pending_details
+from digilocker_gateway.requests.expected import open_expected
 from digilocker_gateway.requests.files import (
     CONTENT_TYPES,
     IssuedFileUrl,
@@ -84,6 +87,9 @@ def _find_issued(
 class FetchedFile:
     file: IssuedFileUrl
     parameters_verified: bool
+    # Gateway extensions (documents/data/service.py): None unless asked for.
+    data: dict[str, Any] | None = None
+    match: dict[str, Any] | None = None
 
 
 async def fetch_document(
@@ -96,7 +102,9 @@ async def fetch_document(
         validate_against_catalogue(body, entry)
         request_valid_upto = request.valid_upto
         details_pending = request.details_pending
+        expected = open_expected(runtime.sealed, request)
     assert entry is not None
+    extras = DocumentExtras(runtime, tenant, entry, with_data=body.withData, expected=expected)
     grant = await live_grant(runtime, tenant, request_id)
     upstream = runtime.upstream(tenant)
     try:
@@ -104,18 +112,30 @@ async def fetch_document(
         located = await _locate(upstream, grant.access_token, entry, body)
         if located.mime and content_type not in located.mime:
             raise InvalidPayload(f"This document is not available as {body.format}.")
+        await extras.before_download(
+            upstream,
+            grant.access_token,
+            uri=located.uri,
+            mime=located.mime,
+            file_format=body.format,
+        )
         stream = upstream.stream_xml if body.format == "xml" else upstream.stream_file
         blob_key = blob_key_for(request_id)
         async with stream(
             grant.access_token, located.uri, max_bytes=runtime.settings.max_document_bytes
         ) as download:
             info = await runtime.blobs.put(
-                blob_key, download.iter_chunks(), content_type=content_type
+                blob_key, extras.watch(download.iter_chunks()), content_type=content_type
             )
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)
         await after_upstream_failure(runtime, tenant, request_id, exc)
         raise gateway_error_for(exc, Call.DOCUMENT) from None
+    try:
+        data, match = await extras.answer(located.uri)
+    except BaseException:
+        await runtime.blobs.delete(blob_key)  # a refused number keeps nothing
+        raise
     kept = await keep_file(
         runtime,
         tenant,
@@ -131,7 +151,7 @@ async def fetch_document(
     )
     if details_pending:
         await fill_pending_details(runtime, tenant, request_id)
-    return FetchedFile(kept, located.parameters_verified)
+    return FetchedFile(kept, located.parameters_verified, data, match)
 
 
 @dataclass(frozen=True, slots=True)

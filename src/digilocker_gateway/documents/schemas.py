@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from digilocker_gateway.documents.data.schemas import DocumentData, IdentityMatch
+
 
 def _consent_given(value: object) -> bool:
     # Setu documents "Y"; real clients also send "y" and true. Anything else is no consent,
@@ -60,6 +62,10 @@ class DocumentFetch(BaseModel):
     # schema shows none, as Setu documents consent as required.
     consent: Consent = Field(default=False, json_schema_extra=_without_default)
     parameters: list[DocumentParameter] = Field(default_factory=list, max_length=20)
+    # Gateway extension (docs/document-data.md §2): answer the document's fields as `data`.
+    withData: bool = Field(
+        default=False, description="Also answer the document's parsed fields as `data`"
+    )
 
 
 class FetchedDocument(BaseModel):
@@ -68,6 +74,11 @@ class FetchedDocument(BaseModel):
     # Gateway extension (docs/reference/setu-api.md §4.4): whether the parameters were checked
     # against the document, by its issuer or against the number of the one the user holds.
     parametersVerified: bool
+    # Gateway extensions, present only when asked for: `data` with `withData`
+    # (docs/document-data.md §2), `match` when the request was created with `expected`
+    # (docs/identity-match.md §4).
+    data: DocumentData | None = None
+    match: IdentityMatch | None = None
 
 
 class CatalogueParameter(BaseModel):

@@ -174,6 +174,26 @@ def _media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+async def read_body(
+    request: Request, *, max_bytes: int, too_large: type[GatewayError] = PayloadTooLarge
+) -> bytes:
+    """The whole body, refused with `too_large` as soon as it passes `max_bytes`: by its
+    declared length before reading, or while reading, so a large body is never held."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise too_large()
+    return bytes(body)
+
+
+def media_type_of(request: Request) -> str:
+    return _media_type(request.headers.get("content-type", ""))
+
+
 async def read_json_body(request: Request, model: type[ModelT], *, max_bytes: int) -> ModelT:
     """Read at most `max_bytes` of body and validate it as `model`. Done by hand, after
     authentication, so a bad body never outranks a 401. A body without a content type, or with
@@ -182,17 +202,10 @@ async def read_json_body(request: Request, model: type[ModelT], *, max_bytes: in
     media_type = _media_type(request.headers.get("content-type", ""))
     if media_type not in _JSON_MEDIA_TYPES and not media_type.endswith("+json"):
         raise InvalidPayload(f"The body must be a JSON object, not {media_type}.")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge()
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > max_bytes:
-            raise PayloadTooLarge()
+    body = await read_body(request, max_bytes=max_bytes)
     if not body:
         raise InvalidPayload("The request body is empty; a JSON object is expected.")
     try:
-        return model.model_validate_json(bytes(body))
+        return model.model_validate_json(body)
     except ValidationError as exc:
         raise InvalidPayload(describe_validation_errors(exc.errors())) from None

@@ -66,7 +66,9 @@ async def create_request(
         request, DigilockerRequestCreate, max_bytes=runtime.settings.max_body_bytes
     )
     async with runtime.transaction() as session:
-        row = await service.create_request(session, tenant=tenant, body=body, clock=runtime.clock)
+        row = await service.create_request(
+            session, tenant=tenant, body=body, clock=runtime.clock, sealed=runtime.sealed
+        )
         return as_api(runtime, row)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.config import FILES_PATH
-from digilocker_gateway.db.models import RequestRecord, StoredFile
+from digilocker_gateway.db.models import OfflineEkycFile, RequestRecord, StoredFile
 from digilocker_gateway.errors import NotFound
 from digilocker_gateway.requests.service import get_request, require_authenticated
 from digilocker_gateway.requests.status import RequestStatus
@@ -169,6 +169,7 @@ async def open_signed_file(runtime: Runtime, token: str) -> OpenedFile:
         signed = verify_file_token(runtime.keyring, token, now=now)
     except (InvalidSignedUrl, ExpiredSignedUrl):
         raise NotFound("This file link is invalid or has expired.") from None
+    offline: OfflineEkycFile | None = None
     async with runtime.transaction() as session:
         found = (
             await session.execute(
@@ -177,14 +178,25 @@ async def open_signed_file(runtime: Runtime, token: str) -> OpenedFile:
                 .where(StoredFile.blob_key == signed.blob_key)
             )
         ).first()
-    if found is None:
-        raise NotFound("This file link is invalid or has expired.")
-    stored, request = found
-    expired = stored.valid_upto <= now or request.valid_upto <= now
-    if expired or request.status == RequestStatus.REVOKED:
+        if found is None:
+            # An uploaded offline e-KYC belongs to its product instance, not to a request.
+            offline = (
+                await session.execute(
+                    select(OfflineEkycFile).where(OfflineEkycFile.blob_key == signed.blob_key)
+                )
+            ).scalar_one_or_none()
+    if found is not None:
+        stored, request = found
+        expired = stored.valid_upto <= now or request.valid_upto <= now
+        if expired or request.status == RequestStatus.REVOKED:
+            raise NotFound("This file link is invalid or has expired.")
+        content_type, size = stored.content_type, stored.size
+    elif offline is not None and offline.valid_upto > now:
+        content_type, size = offline.content_type, offline.size
+    else:
         raise NotFound("This file link is invalid or has expired.")
     try:
-        chunks = await runtime.blobs.open(stored.blob_key)
+        chunks = await runtime.blobs.open(signed.blob_key)
     except BlobNotFound:
         raise NotFound("This file link is invalid or has expired.") from None
-    return OpenedFile(stored.content_type, stored.size, signed.filename or "document", chunks)
+    return OpenedFile(content_type, size, signed.filename or "document", chunks)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from digilocker_gateway.identity.expected import ExpectedIdentity
 from digilocker_gateway.requests.status import RequestStatus
 
 # DigiLocker's doc types are upper-case letters and digits, matched case-sensitively.
@@ -31,6 +32,8 @@ class DigilockerRequestCreate(BaseModel):
         pattern=r"^\s*[A-Z0-9]{2,12}(\s*,\s*[A-Z0-9]{2,12})*\s*$",
         description="DigiLocker doc types to pre-select, such as PANCR; comma-separated",
     )
+    # Gateway extension (docs/identity-match.md §1): who the caller expects the user to be.
+    expected: ExpectedIdentity | None = None
 
     @field_validator("docType")
     @classmethod

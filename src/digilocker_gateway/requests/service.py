@@ -18,6 +18,7 @@ from digilocker_gateway.errors import (
     UserNotAuthenticated,
 )
 from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.requests.expected import seal_expected
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.storage.sealed import (
@@ -36,14 +37,20 @@ def state_digest(state: str) -> str:
 
 
 async def create_request(
-    session: AsyncSession, *, tenant: Tenant, body: DigilockerRequestCreate, clock: Clock
+    session: AsyncSession,
+    *,
+    tenant: Tenant,
+    body: DigilockerRequestCreate,
+    clock: Clock,
+    sealed: SealedValues,
 ) -> RequestRecord:
     problem = redirect_url_problem(body.redirectUrl, tenant.redirect_allowed_hosts)
     if problem is not None:
         raise InvalidRedirectUrl(problem)
     now = clock.now()
+    request_id = str(uuid.uuid4())
     row = RequestRecord(
-        id=str(uuid.uuid4()),
+        id=request_id,
         product_instance_id=tenant.product_instance_id,
         status=RequestStatus.UNAUTHENTICATED,
         redirect_url=body.redirectUrl,
@@ -51,6 +58,7 @@ async def create_request(
         created_at=now,
         valid_upto=now + timedelta(seconds=tenant.request_lifetime_seconds),
         scope="",
+        expected_enc=seal_expected(sealed, request_id, body.expected),
     )
     session.add(row)
     await session.flush()

@@ -1,5 +1,6 @@
-"""The simulator's own endpoints under `/_sim`: seeded users, the signer certificate, and the
-admin API that changes faults and the status profile at run time (docs/simulator.md)."""
+"""The simulator's own endpoints under `/_sim`: seeded users, the signer certificate, a user's
+offline e-KYC ZIP, and the admin API that changes faults and the status profile at run time
+(docs/simulator.md)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from digilocker_gateway.simulator.context import SimulatorContext
 from digilocker_gateway.simulator.errors import SimError
 from digilocker_gateway.simulator.model import SimUser
+from digilocker_gateway.simulator.offline_ekyc import SHARE_CODE, render_offline_ekyc_zip
 from digilocker_gateway.simulator.settings import EndpointFaults, StatusProfile, check_fault_names
 
 _FAULTS = TypeAdapter(dict[str, EndpointFaults | list[EndpointFaults]])
@@ -77,6 +79,28 @@ async def users(ctx: SimulatorContext, _request: Request) -> Response:
 async def signer_pem(ctx: SimulatorContext, _request: Request) -> Response:
     """GET /_sim/signer.pem: the certificate to pin when verifying simulator XML signatures."""
     return Response(ctx.pki.signer_cert_pem, media_type="application/x-pem-file")
+
+
+async def offline_ekyc(ctx: SimulatorContext, request: Request) -> Response:
+    """GET /_sim/users/{who}/offline-ekyc?shareCode=NNNN: the user's offline e-KYC ZIP, made
+    now (the simulator's clock) and encrypted with the share code. `who` is the user's Aadhaar
+    number, mobile number or scenario."""
+    who = str(request.path_params["who"])
+    user = next(
+        (u for u in ctx.state.users if who in (u.aadhaar, u.mobile, u.scenario)),
+        None,
+    )
+    if user is None:
+        raise SimError("not_found", "No such test user", 404)
+    share_code = request.query_params.get("shareCode", "")
+    if not SHARE_CODE.fullmatch(share_code):
+        raise SimError("invalid_request", "shareCode must be four digits", 400)
+    filename, body = render_offline_ekyc_zip(user, ctx.pki, ctx.clock.now(), share_code)
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def faults(ctx: SimulatorContext, request: Request) -> Response:

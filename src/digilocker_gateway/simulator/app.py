@@ -154,6 +154,7 @@ def create_simulator_app(
         route("/public/statistics/1/counts", "statistics", accounts.statistics, post, "sim_stats"),
         route("/_sim/users", None, admin.users, get, "sim_users"),
         route("/_sim/signer.pem", None, admin.signer_pem, get, "sim_signer"),
+        route("/_sim/users/{who}/offline-ekyc", None, admin.offline_ekyc, get, "sim_offline_ekyc"),
         route("/_sim/admin/faults", None, admin.faults, ["GET", "PUT", "DELETE"], "sim_faults"),
         route("/_sim/admin/profile", None, admin.profile, ["GET", "PUT"], "sim_profile"),
     ]

@@ -90,6 +90,7 @@ PANCR = _doc(
     "PAN Verification Record",
     _param("panno", "PAN", "TSTXK1234A"),
     _FULL_NAME,
+    formats=_BOTH,
 )
 HSCER = _doc("HSCER", "Class XII Marksheet", _ROLL, _YEAR, formats=_BOTH)
 SSCER = _doc("SSCER", "Class X Marksheet", _ROLL, _YEAR, formats=_BOTH)

@@ -1,14 +1,17 @@
 """Issuer-style certificate XML for `/1/xml/{uri}` (docs/reference/digilocker-partner-api.md §9).
 
-DigiLocker serves issuers' XML certificates in one common shape: a `Certificate` root naming
-the document, `IssuedBy/Organization`, `IssuedTo/Person` with an `Address`, and a
-document-specific `CertificateData` part, followed by an enveloped XMLDSig `Signature`. The
-simulator signs it with its PKI exactly like the e-Aadhaar (docs/reference/aadhaar-xml.md §1, §4.2),
-so the same verifier code works on both. Only documents whose formats include "xml" have one.
+DigiLocker serves issuers' XML certificates in one common shape
+(docs/reference/digilocker-partner-api.md §21): a `Certificate` root naming the document and its
+dates, `IssuedBy/Organization`, `IssuedTo/Person` with an `Address` and, for documents that show
+one, a `Photo`, and a document-specific `CertificateData` part, followed by an enveloped XMLDSig
+`Signature`. The simulator signs it with its PKI exactly like the e-Aadhaar
+(docs/reference/aadhaar-xml.md §1, §4.2), so the same verifier code works on both. Only documents
+whose formats include "xml" have one.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 
@@ -17,6 +20,9 @@ from lxml import etree
 from digilocker_gateway.simulator.eaadhaar import masked_uid
 from digilocker_gateway.simulator.model import SimDocument, SimUser
 from digilocker_gateway.simulator.pki import SimulatorPKI
+
+# Documents that carry the holder's photograph (docs/reference/digilocker-partner-api.md §21).
+_WITH_PHOTO = frozenset({"PANCR", "DRVLC"})
 
 # Issuer organisation type codes of the DigiLocker issuer XML schema: CG central government,
 # SG state government, OT other (used for boards, universities and companies here).
@@ -66,16 +72,21 @@ def render_certificate_xml(user: SimUser, document: SimDocument, pki: SimulatorP
     """The document's signed certificate XML; raises NoXmlFormatError for PDF-only documents."""
     if "xml" not in document.formats:
         raise NoXmlFormatError(f"{document.doctype} documents have no XML format")
+    issued_on = _issue_date(document)
+    valid_until = document.fields.get("Valid till", "")
     root = etree.Element("Certificate")
     for key, value in (
         ("language", "99"),
         ("name", document.name),
         ("type", document.doctype),
         ("number", document.docid),
-        ("issueDate", _issue_date(document)),
+        ("issueDate", issued_on),
+        ("validFromDate", issued_on if valid_until else ""),
+        ("expiryDate", valid_until),
         ("status", "A"),
     ):
-        root.set(key, value)
+        if value:
+            root.set(key, value)
     issued_by = etree.SubElement(root, "IssuedBy")
     _sub(
         issued_by,
@@ -86,6 +97,7 @@ def render_certificate_xml(user: SimUser, document: SimDocument, pki: SimulatorP
         type=_ORGANISATION_TYPES.get(_issuer_category(document), "OT"),
     )
     issued_to = etree.SubElement(root, "IssuedTo")
+    address = user.address
     person = _sub(
         issued_to,
         "Person",
@@ -93,14 +105,15 @@ def render_certificate_xml(user: SimUser, document: SimDocument, pki: SimulatorP
         name=user.name,
         dob=_dob(user.dob),
         gender=user.gender,
+        swd=address.co,
     )
-    address = user.address
     _sub(
         person,
         "Address",
         type="permanent",
-        line1=" ".join(part for part in (address.house, address.street) if part),
-        line2=address.lm,
+        house=address.house,
+        line1=address.street,
+        landmark=address.lm,
         locality=address.loc,
         vtc=address.vtc,
         district=address.dist,
@@ -108,8 +121,16 @@ def render_certificate_xml(user: SimUser, document: SimDocument, pki: SimulatorP
         state=address.state,
         country=address.country,
     )
+    if document.doctype in _WITH_PHOTO:
+        photo = _sub(person, "Photo", format="jpeg")
+        photo.text = base64.b64encode(user.photo_jpeg).decode("ascii")
     data = etree.SubElement(root, "CertificateData")
-    _sub(data, _pascal(document.name), **{_camel(k): v for k, v in document.fields.items()})
+    attributes = {k: v for k, v in document.fields.items() if k not in document.subjects}
+    own = _sub(data, _pascal(document.name), **{_camel(k): v for k, v in attributes.items()})
+    if document.subjects:
+        subjects = etree.SubElement(own, "Subjects")
+        for subject in document.subjects:
+            _sub(subjects, "Subject", name=subject, marks=document.fields[subject], maxMarks="100")
     return pki.sign_enveloped(root, c14n="exclusive")
 
 

@@ -145,8 +145,7 @@ def render_offline_ekyc_xml(
     user: SimUser, pki: SimulatorPKI, now: datetime, share_code: str
 ) -> bytes:
     """Variant B, UIDAI's OfflinePaperlessKyc, signed with inclusive C14N 1.0
-    (docs/reference/aadhaar-xml.md §2). Only the tests use it until the simulator serves a user's
-    offline e-KYC ZIP (the document-data issue)."""
+    (docs/reference/aadhaar-xml.md §2); simulator/offline_ekyc.py puts it in its ZIP."""
     ts = _ist(now)
     last_digit = int(user.aadhaar[-1])
     document = _element(

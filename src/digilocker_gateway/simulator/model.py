@@ -68,6 +68,9 @@ class SimDocument:
     issued: bool  # in the user's issued list from the start
     pull_outcome: PullOutcome = "issue"
     fields: dict[str, str] = field(default_factory=dict)  # synthetic fields shown in the file
+    # The names among `fields` that are a marksheet's subjects: the certificate XML lists them
+    # as Subject elements rather than attributes.
+    subjects: tuple[str, ...] = ()
     min_pdf_bytes: int = 0  # pad the PDF to at least this size (the large-document scenario)
 
     @property

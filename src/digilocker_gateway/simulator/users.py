@@ -89,6 +89,7 @@ class _Doc:
     fields: dict[str, str]
     pull_outcome: PullOutcome = "issue"
     min_pdf_bytes: int = 0
+    subjects: tuple[str, ...] = ()
 
 
 def _document(catalogue: Catalogue, spec: _Doc) -> SimDocument:
@@ -116,6 +117,7 @@ def _document(catalogue: Catalogue, spec: _Doc) -> SimDocument:
         pull_outcome=spec.pull_outcome,
         fields=dict(spec.fields),
         min_pdf_bytes=spec.min_pdf_bytes,
+        subjects=spec.subjects,
     )
 
 
@@ -141,7 +143,26 @@ def _marksheet(doctype: str, roll: str, year: str, marks: dict[str, str], *, iss
     fields.update(marks)
     fields["Result"] = "PASS"
     fields["Date of issue"] = f"28-05-{year}"  # results come out in May
-    return _Doc(CBSE_ORGID, doctype, year + roll, {"rroll": roll, "year": year}, issued, fields)
+    params = {"rroll": roll, "year": year}
+    return _Doc(CBSE_ORGID, doctype, year + roll, params, issued, fields, subjects=tuple(marks))
+
+
+def _vehicle(orgid: str, reg_no: str, chassis: str, registered_on: str, *, issued: bool) -> _Doc:
+    # Registration numbers use the unassigned RTO code 99, like the licences.
+    fields = {
+        "Registration Number": reg_no,
+        "Date of registration": registered_on,
+        "Valid till": registered_on[:6] + str(int(registered_on[6:]) + 15),
+        "Chassis Number": f"MA3TESTSIM{chassis}",
+        "Engine Number": f"ENGTEST{chassis}",
+        "Vehicle class": "Motor Car (LMV)",
+        "Maker model": "Testmotors Samplecar VXI",
+        "Fuel": "PETROL",
+        "Registering authority": f"RTO {reg_no[:2]}-99 (synthetic)",
+        "Date of issue": registered_on,
+    }
+    params = {"reg_no": reg_no, "chasis_no": chassis}
+    return _Doc(orgid, "RVCER", reg_no, params, issued, fields)
 
 
 def _address(co: str, state: str, dist: str, pc: str) -> Address:
@@ -214,6 +235,7 @@ def seed_users(catalogue: Catalogue) -> list[SimUser]:
             _licence(transport["ka"], "KA9920110012345", "15-08-1991", "12-03-2011", issued=True),
             _marksheet("HSCER", "99123456", "2009", _CLASS_XII, issued=True),
             _marksheet("SSCER", "99765432", "2007", _CLASS_X, issued=False),
+            _vehicle(transport["ka"], "KA99AB1001", "10011", "04-06-2016", issued=True),
         ]),
         _user(catalogue, 2, "aadhaar-not-linked", "Ravi Testsharma", "02011985", "M",
               _address("S/O: Mohan Testsharma", "Maharashtra", "Demodist", "411001"), [
@@ -230,6 +252,7 @@ def seed_users(catalogue: Catalogue) -> list[SimUser]:
             _marksheet("SSCER", "99300222", "2004", _CLASS_X, issued=False),
             _marksheet("HSCER", "99300333", "2006", _CLASS_XII, issued=False),
             _licence(transport["ts"], "TS9920090067890", "30-11-1988", "14-02-2009", issued=False),
+            _vehicle(transport["ts"], "TS99CD4004", "40044", "21-01-2019", issued=False),
         ]),
         _user(catalogue, 5, "pull-pending", "Farah Testkhan", "09041996", "F",
               _address("D/O: Imran Testkhan", "Uttar Pradesh", "Sampledist", "226001"), [

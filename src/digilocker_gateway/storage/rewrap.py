@@ -29,13 +29,20 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from digilocker_gateway.db.models import Client, ProductInstance, RequestRecord, StoredFile
+from digilocker_gateway.db.models import (
+    Client,
+    OfflineEkycFile,
+    ProductInstance,
+    RequestRecord,
+    StoredFile,
+)
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.encryption import DecryptionError
 from digilocker_gateway.storage.sealed import (
     ACCESS_TOKEN,
     DIGILOCKER_ID,
     EMAIL,
+    EXPECTED_IDENTITY,
     PARTNER_SECRET,
     PHONE_NUMBER,
     PKCE_VERIFIER,
@@ -53,6 +60,7 @@ _REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], SealedField], .
     (RequestRecord.digilocker_id_enc, DIGILOCKER_ID),
     (RequestRecord.email_enc, EMAIL),
     (RequestRecord.phone_number_enc, PHONE_NUMBER),
+    (RequestRecord.expected_enc, EXPECTED_IDENTITY),
 )
 
 
@@ -209,6 +217,51 @@ async def _rewrap_files(runtime: Runtime, report: RewrapReport, batch_size: int)
         last_id = rows[-1][0]
 
 
+async def _rewrap_offline_file(runtime: Runtime, file_id: str, now: datetime) -> bool:
+    """Reseal one uploaded offline e-KYC, its row locked as purge locks it before deleting."""
+    async with runtime.transaction() as session:
+        row = (
+            await session.execute(
+                select(OfflineEkycFile)
+                .where(OfflineEkycFile.id == file_id, OfflineEkycFile.valid_upto > now)
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if row is None or not await runtime.blobs.exists(row.blob_key):
+            return False
+        plaintext = await runtime.blobs.open(row.blob_key)
+        await runtime.blobs.put(row.blob_key, plaintext, content_type=row.content_type)
+    return True
+
+
+async def _rewrap_offline_files(runtime: Runtime, report: RewrapReport, batch_size: int) -> None:
+    last_id = ""
+    while True:
+        now = runtime.clock.now()
+        async with runtime.reading() as session:
+            ids = (
+                (
+                    await session.execute(
+                        select(OfflineEkycFile.id)
+                        .where(OfflineEkycFile.id > last_id, OfflineEkycFile.valid_upto > now)
+                        .order_by(OfflineEkycFile.id)
+                        .limit(batch_size)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for file_id in ids:
+            try:
+                if await _rewrap_offline_file(runtime, file_id, now):
+                    report.files += 1
+            except DecryptionError:
+                report.unreadable += 1
+        if len(ids) < batch_size:
+            return
+        last_id = ids[-1]
+
+
 async def _client_hashes_by_key(runtime: Runtime) -> dict[str, int]:
     active = runtime.keyring.active_id
     async with runtime.reading() as session:
@@ -230,6 +283,7 @@ async def rewrap_all(
     await _rewrap_partner_secrets(runtime, report, batch_size)
     if include_files:
         await _rewrap_files(runtime, report, batch_size)
+        await _rewrap_offline_files(runtime, report, batch_size)
     report.client_hashes_by_key = await _client_hashes_by_key(runtime)
     logger.info(
         "rewrap: %d values and %d files resealed under key %s; %d unreadable",

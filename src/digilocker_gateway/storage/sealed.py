@@ -33,6 +33,9 @@ REFRESH_TOKEN = SealedField("digilocker_request", "refresh_token")
 DIGILOCKER_ID = SealedField("digilocker_request", "digilocker_id")
 EMAIL = SealedField("digilocker_request", "email")
 PHONE_NUMBER = SealedField("digilocker_request", "phone_number")
+# The identity the caller expects (`expected` on create, docs/identity-match.md §1): personal
+# data, sealed like the tokens and purged with its request.
+EXPECTED_IDENTITY = SealedField("digilocker_request", "expected")
 # A product instance's DigiLocker partner app secret.
 PARTNER_SECRET = SealedField("product_instance", "digilocker_client_secret")
 

@@ -43,6 +43,7 @@ async def create_client(
     aadhaar_allow_unverified: bool = False,
     allow_missing_hmac: bool = False,
     journey_browser_binding: bool = True,
+    refuse_number_mismatch: bool = False,
 ) -> CreatedClient:
     """A client with one product instance holding the business's DigiLocker partner app."""
     secret = random_secret()
@@ -71,6 +72,7 @@ async def create_client(
         aadhaar_allow_unverified=aadhaar_allow_unverified,
         allow_missing_hmac=allow_missing_hmac,
         journey_browser_binding=journey_browser_binding,
+        refuse_number_mismatch=refuse_number_mismatch,
         created_at=now,
     )
     session.add(client)

@@ -25,6 +25,8 @@ class Tenant:
     aadhaar_allow_unverified: bool
     allow_missing_hmac: bool = False
     journey_browser_binding: bool = True
+    # A document number that differs from the one expected is a 400, not a flag.
+    refuse_number_mismatch: bool = False
 
     @classmethod
     def of(cls, instance: ProductInstance) -> Tenant:
@@ -39,4 +41,5 @@ class Tenant:
             aadhaar_allow_unverified=instance.aadhaar_allow_unverified,
             allow_missing_hmac=instance.allow_missing_hmac,
             journey_browser_binding=instance.journey_browser_binding,
+            refuse_number_mismatch=instance.refuse_number_mismatch,
         )
