@@ -22,7 +22,7 @@ from digilocker_gateway.config import CALLBACK_PATH, SIMULATOR_MOUNT, Settings
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.documents.schemas import DocumentFetch
-from digilocker_gateway.jobs import start_background_jobs
+from digilocker_gateway.jobs import start_background_jobs, sweep_at_start
 from digilocker_gateway.kit.clock import Clock, SystemClock
 from digilocker_gateway.kit.docs_pages import install_docs_pages
 from digilocker_gateway.kit.openapi import install_openapi
@@ -68,6 +68,7 @@ def create_app(
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
         )
         app.state.runtime = runtime
+        await sweep_at_start(runtime)
         tasks = start_background_jobs(runtime) if settings.background_jobs else []
         try:
             yield

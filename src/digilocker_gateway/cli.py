@@ -16,15 +16,26 @@ from pydantic import ValidationError
 
 from digilocker_gateway import __version__
 from digilocker_gateway.config import Settings
+from digilocker_gateway.kit.private_files import private_directory
 
 T = TypeVar("T")
 
 
 def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's coroutine; a database that cannot be reached ends it with one clear
+    line instead of a driver's traceback."""
+    from sqlalchemy.exc import DBAPIError
+
     async def main() -> T:
         return await coroutine_factory()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except (OSError, DBAPIError) as exc:
+        origin = getattr(exc, "orig", None) or exc
+        raise click.ClickException(
+            f"cannot use the database or the data folder: {type(origin).__name__}: {origin}"
+        ) from None
 
 
 def _settings(**overrides: object) -> Settings:
@@ -38,6 +49,36 @@ def _settings(**overrides: object) -> Settings:
             str(error["msg"]).removeprefix("Value error, ") for error in exc.errors()
         )
         raise click.ClickException(f"settings refused: {reasons}") from None
+
+
+def _data_settings(*, create: bool) -> Settings:
+    """Settings for a command that opens the database. It says which database it uses, and it
+    refuses to start a new, empty SQLite database unless asked: run from the wrong folder (the
+    default data directory is ./var, relative to where the command runs), it would otherwise
+    print credentials that no running server knows."""
+    from sqlalchemy import make_url
+
+    settings = _settings()
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "").resolve()
+        click.echo(f"database: SQLite at {path}", err=True)
+        if not create and not path.exists():
+            raise click.ClickException(
+                f"no database at {path}. Run this where the gateway runs, or set "
+                "DLG_DATA_DIR / DLG_DATABASE_URL as the server has them; pass --create to "
+                "start a new database here."
+            )
+    else:
+        click.echo(f"database: {url.render_as_string(hide_password=True)}", err=True)
+    return settings
+
+
+create_option = click.option(
+    "--create",
+    is_flag=True,
+    help="Start a new database if none exists at the default ./var (otherwise refused).",
+)
 
 
 @click.group()
@@ -72,7 +113,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, graceful_ti
     from digilocker_gateway.devclient import ensure_dev_client
 
     settings = _settings(host=host, port=port, data_dir=data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     if settings.environment == "dev":
         credentials = _run(lambda: ensure_dev_client(settings))
         _print_dev_banner(settings, credentials)
@@ -125,8 +166,8 @@ def migrate() -> None:
     from digilocker_gateway.db.engine import engine_for
     from digilocker_gateway.db.migrate import upgrade_to_head
 
-    settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = _data_settings(create=True)
+    private_directory(settings.data_dir)
 
     async def go() -> None:
         engine = engine_for(settings)
@@ -172,6 +213,7 @@ def admin() -> None:
     help="Answer 400 customer_detail_mismatch when an expected document number differs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the three credential headers as JSON.")
+@create_option
 def create_client_command(
     name: str,
     digilocker_client_id: str | None,
@@ -183,12 +225,13 @@ def create_client_command(
     no_browser_binding: bool,
     refuse_number_mismatch: bool,
     as_json: bool,
+    create: bool,
 ) -> None:
     """Create an API client with one product instance; its secret is shown only now."""
     from digilocker_gateway.runtime_build import standalone_runtime
     from digilocker_gateway.tenants.service import create_client
 
-    settings = _settings()
+    settings = _data_settings(create=create)
 
     async def go() -> dict[str, str]:
         async with standalone_runtime(settings) as runtime, runtime.transaction() as session:
@@ -224,14 +267,15 @@ def catalogue() -> None:
 
 
 @catalogue.command("refresh")
-def catalogue_refresh() -> None:
+@create_option
+def catalogue_refresh(create: bool) -> None:
     """Fetch the catalogue from DigiLocker's pull meta-APIs and replace the stored copy."""
     from rich.progress import Progress
 
     from digilocker_gateway.documents.tasks import refresh_catalogue
     from digilocker_gateway.runtime_build import standalone_runtime
 
-    settings = _settings()
+    settings = _data_settings(create=create)
 
     async def go() -> int:
         async with standalone_runtime(settings) as runtime:
@@ -248,12 +292,14 @@ def catalogue_refresh() -> None:
 
 
 @main.command()
-def purge() -> None:
-    """Delete expired requests with their tokens and files, and expired files."""
+@create_option
+def purge(create: bool) -> None:
+    """Delete expired requests with their tokens and files, expired files, and what a crash
+    left in the blob store."""
     from digilocker_gateway.requests.tasks import purge_expired
     from digilocker_gateway.runtime_build import standalone_runtime
 
-    settings = _settings()
+    settings = _data_settings(create=create)
 
     async def go() -> int:
         async with standalone_runtime(settings) as runtime:
@@ -273,13 +319,14 @@ def keys() -> None:
     is_flag=True,
     help="Leave stored files alone (they are purged with their request anyway).",
 )
-def keys_rewrap(skip_files: bool) -> None:
+@create_option
+def keys_rewrap(skip_files: bool, create: bool) -> None:
     """Reseal stored tokens, partner secrets and files under the active key, so older keys can
     be removed. Safe while the gateway runs; safe to repeat. See docs/deployment.md."""
     from digilocker_gateway.runtime_build import standalone_runtime
     from digilocker_gateway.storage.rewrap import RewrapReport, rewrap_all
 
-    settings = _settings()
+    settings = _data_settings(create=create)
 
     async def go() -> RewrapReport:
         async with standalone_runtime(settings, with_upstream=False) as runtime:

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     catalogue_refresh_interval_seconds: int = 7 * 24 * 3600
     catalogue_refresh_on_start: bool = True
     purge_interval_seconds: int = 300
+    # A stored blob with no row is deleted by the purge job once it is this old: a blob is
+    # written just before its row commits, so a younger one may still be getting its row.
+    orphan_blob_grace_seconds: int = Field(default=3600, ge=0)
+    # An unfinished write (a temporary file, an S3 multipart upload) of a writer that is gone
+    # is removed at start and by the purge job once it is this old.
+    incomplete_write_grace_seconds: int = Field(default=600, ge=0)
     background_jobs: bool = True
 
     @property

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from digilocker_gateway.documents.tasks import catalogue_due, refresh_catalogue
 from digilocker_gateway.kit.leases import last_run, release, try_acquire
-from digilocker_gateway.requests.tasks import purge_expired
+from digilocker_gateway.requests.tasks import purge_expired, sweep_unfinished_writes
 from digilocker_gateway.runtime import Runtime
 
 logger = logging.getLogger("digilocker_gateway.jobs")
@@ -68,6 +68,18 @@ async def _loop(
         except Exception as exc:  # a failed run is retried at the next poll
             logger.warning("job %s failed: %s", name, type(exc).__name__)
         await asyncio.sleep(poll_seconds)
+
+
+async def sweep_at_start(runtime: Runtime) -> None:
+    """Remove the unfinished writes of a process that was killed: a restart after a crash
+    starts clean. A store that cannot be reached now is swept by the next purge instead."""
+    try:
+        removed = await sweep_unfinished_writes(runtime)
+    except Exception as exc:
+        logger.warning("could not sweep unfinished blob writes at start: %s", type(exc).__name__)
+        return
+    if removed:
+        logger.info("removed %d unfinished blob writes left by a stopped process", removed)
 
 
 def start_background_jobs(runtime: Runtime) -> list[asyncio.Task[None]]:

@@ -14,6 +14,7 @@ from digilocker_gateway.db.engine import build_sessionmaker, engine_for
 from digilocker_gateway.db.migrate import ensure_schema
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.kit.clock import Clock, SystemClock
+from digilocker_gateway.kit.private_files import private_directory
 from digilocker_gateway.kit.secrets import SecretHasher
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobStore, LocalBlobStore
@@ -83,7 +84,7 @@ async def build_runtime(
     worker_id: str = "worker",
     check_schema: bool = True,
 ) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     engine = engine_for(settings)
     if check_schema:  # off only where the database is already known to be at head (tests)
         try:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from digilocker_gateway.db.models import RequestRecord
+from digilocker_gateway.db.models import RequestRecord, StoredFile
 from digilocker_gateway.jobs import run_once
-from digilocker_gateway.requests.tasks import purge_expired
+from digilocker_gateway.requests.tasks import purge_expired, sweep_blobs
+from tests.documents.test_fetch import authenticated, fetch, fetch_body, pick
 from tests.support import Gateway
 
 
@@ -69,3 +72,34 @@ async def test_expired_lease_of_a_crashed_worker_is_taken_over(gateway: Gateway)
         assert await try_acquire(
             session, name="test.crash", holder="alive", ttl_seconds=30, now=gateway.clock.now()
         )
+
+
+async def single(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def test_purge_deletes_a_blob_without_a_row_after_the_grace_period_only(
+    catalogued_gateway: Gateway,
+) -> None:
+    gateway = catalogued_gateway
+    request_id, user = await authenticated(gateway, "complete")
+    fetched = await fetch(gateway, request_id, fetch_body(pick(user, issued=True)))
+    assert fetched.status_code == 200, fetched.text
+    blobs = gateway.runtime.blobs
+    # What a process killed between writing a blob and committing its row leaves behind.
+    orphan = f"requests/{request_id}/orphan-synthetic"
+    await blobs.put(orphan, single(b"%PDF-1.7 orphan"), content_type="application/pdf")
+    grace = gateway.runtime.settings.orphan_blob_grace_seconds
+
+    gateway.clock.set(datetime.now(UTC) + timedelta(seconds=grace - 60))
+    assert await sweep_blobs(gateway.runtime) == (0, 0)
+    assert await blobs.exists(orphan)
+
+    gateway.clock.set(datetime.now(UTC) + timedelta(seconds=grace + 5))
+    assert await sweep_blobs(gateway.runtime) == (0, 1)
+    assert not await blobs.exists(orphan)
+    async with gateway.runtime.sessions() as session:
+        owned = (await session.execute(select(StoredFile.blob_key))).scalars().all()
+    assert owned
+    for key in owned:
+        assert await blobs.exists(key)

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx
 import pytest
 import uvicorn
@@ -376,3 +377,32 @@ async def test_drop_fault_closes_connection_mid_body() -> None:
 
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get(f"{base}{USER}", headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_trickle_sends_the_whole_body_in_pieces_with_pauses() -> None:
+    from starlette.responses import Response
+    from starlette.types import Message
+
+    from digilocker_gateway.simulator.faults import TRICKLE_PIECE, TrickledResponse
+
+    body = bytes(range(256)) * 1000  # 256,000 bytes: four pieces
+    original = Response(body, media_type="application/pdf", headers={"hmac": "synthetic"})
+    sent: list[Message] = []
+    moments: list[float] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+        moments.append(anyio.current_time())
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    await TrickledResponse(original, 0.02)({"type": "http"}, receive, send)
+
+    assert sent[0]["type"] == "http.response.start"
+    assert (b"hmac", b"synthetic") in sent[0]["headers"]
+    pieces = [message["body"] for message in sent[1:]]
+    assert b"".join(pieces) == body
+    assert [len(piece) for piece in pieces[:-1]] == [TRICKLE_PIECE] * 3 + [256_000 - 3 * 65536]
+    assert sent[-1]["more_body"] is False
+    assert moments[-1] - moments[1] >= 3 * 0.02

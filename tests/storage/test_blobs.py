@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,101 @@ async def test_check_when_root_is_a_file_raises_unavailable(tmp_path: Path) -> N
 
     with pytest.raises(BlobStoreUnavailable):
         await make_store(blocker).check()
+
+
+def temporaries(root: Path) -> list[Path]:
+    return [path for path in stored_files(root) if path.name.endswith(".tmp")]
+
+
+async def test_stored_files_and_folders_are_owner_only_whatever_the_umask(
+    tmp_path: Path,
+) -> None:
+    previous = os.umask(0o000)
+    try:
+        store = make_store(tmp_path / "files")
+        await store.put(KEY, feed([b"synthetic"]), content_type="application/pdf")
+    finally:
+        os.umask(previous)
+
+    path = store.path_for(KEY)
+    assert path.stat().st_mode & 0o777 == 0o600
+    for folder in (path.parent, path.parent.parent, tmp_path / "files"):
+        assert folder.stat().st_mode & 0o777 == 0o700
+
+
+async def test_sweep_removes_a_dead_writers_temporary_and_keeps_a_live_one(
+    tmp_path: Path,
+) -> None:
+    store = make_store(tmp_path)
+    await store.put(KEY, feed([b"kept"]), content_type="application/pdf")
+    folder = store.path_for(KEY).parent
+    # A pid far above pid_max names no process; the test process's parent is alive.
+    dead = folder / f".{'a' * 64}.99999999-{'0' * 32}.tmp"
+    alive = folder / f".{'b' * 64}.{os.getppid()}-{'1' * 32}.tmp"
+    dead.write_bytes(b"half a download")
+    alive.write_bytes(b"still being written")
+
+    removed = await store.sweep_incomplete(started_before=datetime.now(UTC))
+
+    assert removed == 1
+    assert not dead.exists()
+    assert alive.exists()
+    assert await read_all(store, KEY) == b"kept"
+
+
+async def test_sweep_keeps_this_processes_write_in_progress(tmp_path: Path) -> None:
+    store = make_store(tmp_path)
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield b"first part"
+        started.set()
+        await release.wait()
+        yield b" second part"
+
+    writing = asyncio.create_task(store.put(KEY, slow(), content_type="application/pdf"))
+    await started.wait()
+    await asyncio.sleep(0.05)  # let the first batch reach the temporary file
+    assert len(temporaries(tmp_path)) == 1
+
+    assert await store.sweep_incomplete(started_before=datetime.now(UTC)) == 0
+
+    release.set()
+    await writing
+    assert temporaries(tmp_path) == []
+    assert await read_all(store, KEY) == b"first part second part"
+
+
+async def test_a_same_pid_temporary_not_being_written_is_a_leftover(tmp_path: Path) -> None:
+    # Containers restart the server with the same pid: a leftover of the killed process
+    # carries ours.
+    store = make_store(tmp_path)
+    folder = tmp_path / "ab" / "cd"
+    folder.mkdir(parents=True)
+    leftover = folder / f".{'c' * 64}.{os.getpid()}-{'2' * 32}.tmp"
+    leftover.write_bytes(b"from the killed process")
+
+    assert await store.sweep_incomplete(started_before=datetime.now(UTC)) == 1
+    assert not leftover.exists()
+
+
+async def test_stored_before_names_blobs_by_locator_and_delete_located_removes_one(
+    tmp_path: Path,
+) -> None:
+    store = make_store(tmp_path)
+    other = "requests/other-synthetic/file"
+    await store.put(KEY, feed([b"one"]), content_type="application/pdf")
+    await store.put(other, feed([b"two"]), content_type="application/pdf")
+
+    future = datetime.now(UTC) + timedelta(seconds=5)
+    located = sorted([locator async for locator in store.stored_before(future)])
+    past = datetime.now(UTC) - timedelta(hours=1)
+    assert [locator async for locator in store.stored_before(past)] == []
+    assert located == sorted([store.locator(KEY), store.locator(other)])
+
+    await store.delete_located(store.locator(other))
+    assert not await store.exists(other)
+    assert await store.exists(KEY)
+    with pytest.raises(InvalidBlobKey):
+        await store.delete_located("../../etc/passwd")

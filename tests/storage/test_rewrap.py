@@ -181,9 +181,9 @@ def test_keys_rewrap_command_reports_resealed_values_and_keys_still_needed(
         "DLG_ENCRYPTION_KEYS": OLD,
         "DLG_CATALOGUE_REFRESH_ON_START": "false",
     }
-    created = runner.invoke(main, ["admin", "create-client", "--json"], env=env)
+    created = runner.invoke(main, ["admin", "create-client", "--create", "--json"], env=env)
     assert created.exit_code == 0, created.output
-    assert set(json.loads(created.output)) == {
+    assert set(json.loads(created.stdout)) == {
         "x-client-id",
         "x-client-secret",
         "x-product-instance-id",

@@ -563,3 +563,24 @@ def test_store_refuses_unusable_options(options: dict[str, Any], message: str) -
             S3BlobStore(client, bucket="dlg-unused", keyring=keyring(), **options)
     finally:
         client.close()
+
+
+async def test_sweep_aborts_an_abandoned_multipart_upload_and_lists_blobs_by_locator(
+    endpoint: str, bucket: str, admin: Any
+) -> None:
+    with s3_store(endpoint, bucket) as store:
+        await store.put(KEY, feed([b"%PDF-1.7 synthetic"]), content_type="application/pdf")
+        # What a process killed in the middle of a large upload leaves: parts, no object.
+        admin.create_multipart_upload(Bucket=bucket, Key=store.object_key("requests/killed/x"))
+        assert len(pending_uploads(admin, bucket)) == 1
+
+        # moto dates every upload 2010-11-10, so only the "old enough" side is seen here.
+        past = datetime.now(UTC) - timedelta(hours=1)
+        future = datetime.now(UTC) + timedelta(minutes=1)
+        assert await store.sweep_incomplete(started_before=future) == 1
+        assert pending_uploads(admin, bucket) == []
+
+        assert [locator async for locator in store.stored_before(future)] == [store.locator(KEY)]
+        assert [locator async for locator in store.stored_before(past)] == []
+        await store.delete_located(store.locator(KEY))
+        assert not await store.exists(KEY)

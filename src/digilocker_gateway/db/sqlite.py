@@ -25,6 +25,7 @@ Every call of the gateway goes through this, on the one engine and session layer
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -225,10 +226,26 @@ async def connect(database: str, *, busy_timeout_seconds: float) -> Connection:
     # Lock waits happen in _when_unlocked, asynchronously, never inside sqlite3 (timeout 0).
     # A connection is used only by the coroutine that checked it out, but its commits run on
     # a worker thread: hence check_same_thread off.
+    _create_owner_only(database)
     connection = sqlite3.connect(
         database, timeout=0, check_same_thread=False, cached_statements=256
     )
     return Connection(connection, busy_timeout_seconds)
+
+
+def _create_owner_only(database: str) -> None:
+    """Create the database file 0600 before SQLite does (SQLite would honour the umask): it
+    holds tokens and personal data, and SQLite gives its -wal and -shm files the same mode."""
+    if database.startswith("file:"):
+        return  # a URI names its own mode and options
+    try:
+        descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(descriptor, 0o600)  # the mode given to open() is masked by the umask
+    finally:
+        os.close(descriptor)
 
 
 def inline_engine_arguments(database: str, *, busy_timeout_seconds: float) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """`requests.purge`: delete expired requests with their tokens and files, expired files of
-live requests, and expired offline e-KYC uploads. Rows are claimed with FOR UPDATE SKIP LOCKED
-(PostgreSQL), so any number of processes can purge at once without doing the same work twice."""
+live requests, expired offline e-KYC uploads, and what a crash left in the blob store. Rows are
+claimed with FOR UPDATE SKIP LOCKED (PostgreSQL), so any number of processes can purge at once
+without doing the same work twice."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 
@@ -42,6 +44,7 @@ async def purge_expired(runtime: Runtime, *, batch_size: int = 200) -> int:
             break
     await _purge_expired_files(runtime, batch_size=batch_size)
     await _purge_expired_offline_files(runtime, batch_size=batch_size)
+    await sweep_blobs(runtime)
     if purged:
         logger.info("purged %d expired requests", purged)
     return purged
@@ -91,3 +94,37 @@ async def _purge_expired_offline_files(runtime: Runtime, *, batch_size: int) -> 
                 await session.delete(row)
         if len(rows) < batch_size:
             return
+
+
+async def sweep_unfinished_writes(runtime: Runtime) -> int:
+    """Remove blob writes a killed process never finished; run at start and by the purge."""
+    grace = timedelta(seconds=runtime.settings.incomplete_write_grace_seconds)
+    return await runtime.blobs.sweep_incomplete(started_before=runtime.clock.now() - grace)
+
+
+async def sweep_blobs(runtime: Runtime) -> tuple[int, int]:
+    """Remove what a crash left in the blob store: unfinished writes, and blobs whose row was
+    never committed (killed between writing the blob and committing its row). Returns
+    (unfinished writes removed, orphan blobs removed)."""
+    settings = runtime.settings
+    now = runtime.clock.now()
+    incomplete = await sweep_unfinished_writes(runtime)
+    # Candidates first, rows second: a blob listed here was written before the cut-off, so its
+    # row, if it is ever to have one, has been committed by the time the rows are read.
+    cut_off = now - timedelta(seconds=settings.orphan_blob_grace_seconds)
+    candidates = [locator async for locator in runtime.blobs.stored_before(cut_off)]
+    orphans = 0
+    if candidates:
+        async with runtime.reading() as session:
+            keys = (await session.execute(select(StoredFile.blob_key))).scalars().all()
+            offline = (await session.execute(select(OfflineEkycFile.blob_key))).scalars().all()
+        owned = {runtime.blobs.locator(key) for key in (*keys, *offline)}
+        for locator in candidates:
+            if locator not in owned:
+                await runtime.blobs.delete_located(locator)
+                orphans += 1
+    if incomplete or orphans:
+        logger.info(
+            "removed %d unfinished blob writes and %d blobs without a row", incomplete, orphans
+        )
+    return incomplete, orphans

@@ -38,6 +38,7 @@ from digilocker_gateway.simulator.errors import (
 from digilocker_gateway.simulator.faults import (
     DroppedResponse,
     HangResponse,
+    TrickledResponse,
     malformed,
     wrong_hmac,
 )
@@ -80,6 +81,8 @@ def _endpoint(ctx: SimulatorContext, name: str | None, handler: Handler) -> Endp
             return malformed(response)
         if fault.drop:
             return DroppedResponse(response)
+        if fault.trickle_ms:
+            return TrickledResponse(response, fault.trickle_ms / 1000)
         return response
 
     return run

@@ -150,3 +150,31 @@ class DroppedResponse(Response):
         await send(
             {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
         )
+
+
+# Piece size of a trickled body.
+TRICKLE_PIECE = 64 * 1024
+
+
+class TrickledResponse(Response):
+    """The whole, correct answer, sent slowly: TRICKLE_PIECE bytes, then a pause, and so on."""
+
+    def __init__(self, original: Response, pause_seconds: float) -> None:
+        super().__init__(b"", status_code=original.status_code)
+        self.original = original
+        self.pause_seconds = pause_seconds
+
+    async def __call__(self, _scope: Scope, _receive: Receive, send: Send) -> None:
+        body = bytes(self.original.body)
+        start: Message = {
+            "type": "http.response.start",
+            "status": self.original.status_code,
+            "headers": self.original.raw_headers,
+        }
+        await send(start)
+        for offset in range(0, len(body), TRICKLE_PIECE):
+            if offset:
+                await anyio.sleep(self.pause_seconds)
+            piece = body[offset : offset + TRICKLE_PIECE]
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

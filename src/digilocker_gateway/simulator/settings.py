@@ -92,6 +92,9 @@ class EndpointFaults(BaseModel):
     status: int | None = Field(default=None, ge=400, le=599)
     timeout: bool = False
     drop: bool = False
+    # Send the body in TRICKLE_PIECE pieces with this pause between them: a slow network,
+    # and a download that is still running when a test kills the process reading it.
+    trickle_ms: int = Field(default=0, ge=0, le=60_000)
     malformed: bool = False
     wrong_hmac: bool = False
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
 
+from digilocker_gateway.kit.private_files import create_private_file, private_directory
 from digilocker_gateway.storage.encryption import decrypt_stream, encrypt_stream
 from digilocker_gateway.storage.keys import Keyring
 
@@ -36,6 +37,9 @@ _FILE_SIZE: Final = struct.Struct(">Q")
 _READ_SIZE: Final = 256 * 1024
 # Encrypted records are gathered into batches this big before one thread hop writes them.
 _WRITE_BATCH: Final = 512 * 1024
+_TEMPORARY_SUFFIX: Final = ".tmp"
+_TEMPORARY_PID: Final = re.compile(r"\.(\d+)-[0-9a-f]{32}\.tmp$")
+_LOCATOR_PATTERN: Final = re.compile(r"[0-9a-f]{64}")
 
 
 class BlobStoreError(Exception):
@@ -82,6 +86,25 @@ class BlobStore(Protocol):
         ...
 
     async def exists(self, key: str) -> bool: ...
+
+    def locator(self, key: str) -> str:
+        """The name `stored_before` gives the blob under `key` (stores may not keep keys)."""
+        ...
+
+    def stored_before(self, moment: datetime) -> AsyncIterator[str]:
+        """Locators of every complete blob written before `moment`: the purge job compares
+        them with the rows to find blobs a crash left without one."""
+        ...
+
+    async def delete_located(self, locator: str) -> None:
+        """Remove the blob `stored_before` named; a missing one is not an error."""
+        ...
+
+    async def sweep_incomplete(self, *, started_before: datetime) -> int:
+        """Remove writes that never finished (a process killed mid-download): those whose writer
+        is known to be gone, and, where the store cannot know, those started before
+        `started_before`. Returns how many were removed."""
+        ...
 
     async def check(self) -> None:
         """Readiness: raise `BlobStoreUnavailable` if blobs cannot be stored."""
@@ -137,6 +160,34 @@ def _read_file_header(handle: BinaryIO) -> tuple[str, int]:
         raise BlobStoreError("blob file header is corrupt") from None
 
 
+def _subdirectories(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as entries:
+            return [entry for entry in entries if entry.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return []
+
+
+def _writer_alive(temporary_name: str) -> bool:
+    """Whether the process that named this temporary file still runs. Local files are written
+    by processes on this machine only, so a pid that is gone means the write never finishes."""
+    match = _TEMPORARY_PID.search(temporary_name)
+    if match is None:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        # Ours are tracked by the store itself; this one is from an earlier process that had
+        # the same pid (containers restart their server as pid 1 every time).
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, run by another user
+    return True
+
+
 def _fsync_directory(directory: Path) -> None:
     # Makes the rename itself durable. Not every platform can open a directory (Windows).
     try:
@@ -163,6 +214,7 @@ class LocalBlobStore:
     def __init__(self, root: Path, keyring: Keyring) -> None:
         self._root = root
         self._keyring = keyring
+        self._writing: set[str] = set()  # this process's temporary files still being written
 
     @property
     def root(self) -> Path:
@@ -178,7 +230,10 @@ class LocalBlobStore:
             raise ValueError("content_type must be 1-255 ASCII characters")
         # The temporary file sits next to the final one so os.replace is an atomic rename on
         # the same filesystem: readers see the old blob or the whole new one, never a part.
-        temporary = final_path.with_name(f".{final_path.name}.{uuid.uuid4().hex}.tmp")
+        # Its name carries the writer's pid, so a sweep knows a dead writer's leftovers.
+        temporary = final_path.with_name(
+            f".{final_path.name}.{os.getpid()}-{uuid.uuid4().hex}{_TEMPORARY_SUFFIX}"
+        )
         size = 0
 
         async def counted() -> AsyncGenerator[bytes, None]:
@@ -187,7 +242,12 @@ class LocalBlobStore:
                 size += len(chunk)
                 yield chunk
 
-        handle = await asyncio.to_thread(self._create, temporary)
+        self._writing.add(temporary.name)
+        try:
+            handle = await asyncio.to_thread(self._create, temporary)
+        except BaseException:
+            self._writing.discard(temporary.name)
+            raise
         try:
             header = _encode_file_header(content_type)
             batch = bytearray(header + _FILE_SIZE.pack(0))
@@ -207,12 +267,13 @@ class LocalBlobStore:
             handle.close()
             temporary.unlink(missing_ok=True)
             raise
+        finally:
+            self._writing.discard(temporary.name)
         return BlobInfo(key=key, size=size, content_type=content_type)
 
-    @staticmethod
-    def _create(temporary: Path) -> BinaryIO:
-        temporary.parent.mkdir(parents=True, exist_ok=True)
-        return temporary.open("xb")
+    def _create(self, temporary: Path) -> BinaryIO:
+        private_directory(temporary.parent)
+        return create_private_file(temporary)
 
     @staticmethod
     def _finish(
@@ -266,6 +327,53 @@ class LocalBlobStore:
     async def exists(self, key: str) -> bool:
         return await asyncio.to_thread(self.path_for(key).is_file)
 
+    def locator(self, key: str) -> str:
+        return self.path_for(key).name
+
+    async def stored_before(self, moment: datetime) -> AsyncGenerator[str, None]:
+        for entry in await asyncio.to_thread(self._files, moment.timestamp()):
+            if not entry.name.startswith("."):
+                yield entry.name
+
+    async def delete_located(self, locator: str) -> None:
+        if _LOCATOR_PATTERN.fullmatch(locator) is None:
+            raise InvalidBlobKey("not a locator this store gave out")
+        path = self._root / locator[:2] / locator[2:4] / locator
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def sweep_incomplete(
+        self,
+        *,
+        started_before: datetime,  # noqa: ARG002 - a local writer's pid says whether it is gone
+    ) -> int:
+        def sweep() -> int:
+            removed = 0
+            for entry in self._files(float("inf")):
+                if (
+                    entry.name.endswith(_TEMPORARY_SUFFIX)
+                    and entry.name not in self._writing
+                    and not _writer_alive(entry.name)
+                ):
+                    Path(entry.path).unlink(missing_ok=True)
+                    removed += 1
+            return removed
+
+        return await asyncio.to_thread(sweep)
+
+    def _files(self, modified_before: float) -> list[os.DirEntry[str]]:
+        """Files two levels under the root (the layout path_for makes), older than given."""
+        found: list[os.DirEntry[str]] = []
+        for level_one in _subdirectories(self._root):
+            for level_two in _subdirectories(Path(level_one.path)):
+                with os.scandir(level_two.path) as entries:
+                    for entry in entries:
+                        try:
+                            if entry.is_file() and entry.stat().st_mtime < modified_before:
+                                found.append(entry)
+                        except FileNotFoundError:
+                            continue  # renamed or deleted while we looked
+        return found
+
     async def presigned_url(
         self,
         key: str,
@@ -280,7 +388,7 @@ class LocalBlobStore:
 
     async def check(self) -> None:
         def probe() -> None:
-            self._root.mkdir(parents=True, exist_ok=True)
+            private_directory(self._root)
             probe_path = self._root / f".ready-{uuid.uuid4().hex}"
             probe_path.write_bytes(b"ok")
             probe_path.unlink()

@@ -396,6 +396,37 @@ class S3BlobStore:
             raise BlobStoreError(f"S3 HeadObject failed: {_error_code(exc)}") from exc
         return True
 
+    def locator(self, key: str) -> str:
+        return validate_blob_key(key)
+
+    async def stored_before(self, moment: datetime) -> AsyncGenerator[str, None]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=self._prefix
+        )
+        iterator = iter(pages)
+        while (page := await _in_thread(next, iterator, None)) is not None:
+            for item in page.get("Contents", []):
+                if item["LastModified"] < moment and item["Key"].startswith(self._prefix):
+                    yield item["Key"][len(self._prefix) :]
+
+    async def delete_located(self, locator: str) -> None:
+        await self.delete(locator)
+
+    async def sweep_incomplete(self, *, started_before: datetime) -> int:
+        # A process killed during a multipart upload leaves its parts stored (and billed) until
+        # the upload is aborted; uploads started before the cut-off belong to no live writer.
+        removed = 0
+        pages = self._client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self._bucket, Prefix=self._prefix
+        )
+        iterator = iter(pages)
+        while (page := await _in_thread(next, iterator, None)) is not None:
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < started_before:
+                    await self._abort(upload["Key"], upload["UploadId"])
+                    removed += 1
+        return removed
+
     async def check(self) -> None:
         try:
             await _in_thread(self._client.head_bucket, Bucket=self._bucket)
