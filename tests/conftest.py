@@ -25,7 +25,7 @@ from digilocker_gateway.documents.catalogue import (
 from digilocker_gateway.simulator.app import create_simulator_app
 from digilocker_gateway.simulator.settings import SimulatorSettings, parse_app_spec
 from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
-from tests.support import BASE_URL, DatabaseUnderTest, Gateway, running_gateway
+from tests.support import BASE_URL, DatabaseUnderTest, Gateway, running_gateway, sim_users
 
 POSTGRES_URL_ENV = "DLG_TEST_DATABASE_URL"
 
@@ -129,8 +129,31 @@ def catalogue_documents() -> list[CatalogueDocument]:
     return asyncio.run(fetch_simulator_catalogue())
 
 
+async def store_held_catalogue(gateway: Gateway, documents: list[CatalogueDocument]) -> None:
+    """Store the catalogue entries of the documents the simulator's seeded users hold. Storing
+    all 11,000 entries costs seconds a test; tests of the catalogue itself use
+    `fully_catalogued_gateway`."""
+    held = {
+        (document["docType"], document["orgId"])
+        for user in await sim_users(gateway)
+        for document in user["documents"]
+    }
+    needed = [d for d in documents if (d.doc_type, d.org_id) in held]
+    async with gateway.runtime.transaction() as session:
+        await store_catalogue(session, needed, now=gateway.clock.now())
+
+
 @pytest.fixture
 async def catalogued_gateway(
+    database: DatabaseUnderTest, tmp_path: Path, catalogue_documents: list[CatalogueDocument]
+) -> AsyncIterator[Gateway]:
+    async with running_gateway(database, tmp_path) as gateway:
+        await store_held_catalogue(gateway, catalogue_documents)
+        yield gateway
+
+
+@pytest.fixture
+async def fully_catalogued_gateway(
     database: DatabaseUnderTest, tmp_path: Path, catalogue_documents: list[CatalogueDocument]
 ) -> AsyncIterator[Gateway]:
     async with running_gateway(database, tmp_path) as gateway:

@@ -15,16 +15,16 @@ async def test_catalogue_before_first_refresh_returns_503(gateway: Gateway) -> N
     assert_envelope(response, 503, "catalogue_not_ready")
 
 
-async def test_catalogue_needs_credentials(catalogued_gateway: Gateway) -> None:
-    response = await catalogued_gateway.client.get("/api/digilocker/documents")
+async def test_catalogue_needs_credentials(fully_catalogued_gateway: Gateway) -> None:
+    response = await fully_catalogued_gateway.client.get("/api/digilocker/documents")
     assert_envelope(response, 401, "vault_secret_error")
 
 
 async def test_catalogue_lists_every_pair_in_setu_shape(
-    catalogued_gateway: Gateway, catalogue_documents: list[CatalogueDocument]
+    fully_catalogued_gateway: Gateway, catalogue_documents: list[CatalogueDocument]
 ) -> None:
-    response = await catalogued_gateway.client.get(
-        "/api/digilocker/documents", headers=catalogued_gateway.headers
+    response = await fully_catalogued_gateway.client.get(
+        "/api/digilocker/documents", headers=fully_catalogued_gateway.headers
     )
     assert response.status_code == 200
     documents = response.json()["documents"]
@@ -43,8 +43,8 @@ async def test_catalogue_lists_every_pair_in_setu_shape(
     assert len(drvlc_orgs) > 1  # one doctype, many issuers
 
 
-async def test_matching_if_none_match_returns_304(catalogued_gateway: Gateway) -> None:
-    gateway = catalogued_gateway
+async def test_matching_if_none_match_returns_304(fully_catalogued_gateway: Gateway) -> None:
+    gateway = fully_catalogued_gateway
     first = await gateway.client.get("/api/digilocker/documents", headers=gateway.headers)
     etag = first.headers["etag"]
     second = await gateway.client.get(
@@ -58,8 +58,8 @@ async def test_matching_if_none_match_returns_304(catalogued_gateway: Gateway) -
     assert stale.status_code == 200
 
 
-async def test_catalogue_is_gzipped_when_accepted(catalogued_gateway: Gateway) -> None:
-    gateway = catalogued_gateway
+async def test_catalogue_is_gzipped_when_accepted(fully_catalogued_gateway: Gateway) -> None:
+    gateway = fully_catalogued_gateway
     response = await gateway.client.get(
         "/api/digilocker/documents",
         headers={**gateway.headers, "Accept-Encoding": "gzip"},
