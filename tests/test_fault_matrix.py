@@ -15,17 +15,18 @@ from typing import Any
 import httpx
 import pytest
 
-from digilocker_gateway.documents.catalogue import CatalogueDocument, store_catalogue
+from digilocker_gateway.documents.catalogue import CatalogueDocument
 from digilocker_gateway.simulator.driver import run_journey
+from tests.conftest import store_held_catalogue
 from tests.documents.test_fetch import authenticated, fetch, fetch_body, pick, stored_file_count
 from tests.requests.test_create import assert_envelope
+from tests.requests.test_recovery import set_faults, status_of
 from tests.support import (
     DatabaseUnderTest,
     Gateway,
     query_of,
     running_gateway,
     sim_user,
-    sim_users,
     walk_journey,
 )
 
@@ -110,31 +111,8 @@ async def faulty_gateway(
         api_deadline_seconds=3.0,
         callback_deadline_seconds=3.0,
     ) as gateway:
-        # Only the seeded users' documents: storing the whole catalogue for each of the
-        # matrix's cells would cost most of the test's time and test nothing more.
-        held = {
-            (document["docType"], document["orgId"])
-            for user in await sim_users(gateway)
-            for document in user["documents"]
-        }
-        needed = [d for d in catalogue_documents if (d.doc_type, d.org_id) in held]
-        async with gateway.runtime.transaction() as session:
-            await store_catalogue(session, needed, now=gateway.clock.now())
+        await store_held_catalogue(gateway, catalogue_documents)
         yield gateway
-
-
-async def set_faults(gateway: Gateway, faults: dict[str, Any]) -> None:
-    response = await gateway.client.put("/simulator/_sim/admin/faults", json=faults)
-    assert response.status_code == 200, response.text
-
-
-async def status_of(gateway: Gateway, request_id: str) -> dict[str, Any]:
-    response = await gateway.client.get(
-        f"/api/digilocker/{request_id}/status", headers=gateway.headers
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def files_on_disk(gateway: Gateway) -> list[Path]:
