@@ -12,7 +12,7 @@ import httpx
 from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from digilocker_gateway.client import _core
+import digilocker_gateway.client._core as _core
 from digilocker_gateway.client._core import CatalogueCache, Progress
 from digilocker_gateway.client.errors import DigiLockerError, WaitTimeoutError
 from digilocker_gateway.client.models import (
