@@ -270,3 +270,20 @@ async def test_offline_ekyc_that_is_no_zip_raises_aadhaar_error(
     with pytest.raises(AadhaarError) as raised:
         await sdk.offline_ekyc(b"not a zip", share_code="1234")
     assert (raised.value.code, raised.value.status) == ("offline_ekyc_not_zip", 400)
+
+
+async def test_offline_ekyc_of_the_simulators_zip_answers_the_aadhaar_body(
+    gateway: Gateway, sdk: AsyncDigiLockerClient, tmp_path: Path
+) -> None:
+    archive = tmp_path / "offline.zip"
+    response = await gateway.client.get(
+        "/simulator/_sim/users/complete/offline-ekyc?shareCode=4321"
+    )
+    archive.write_bytes(response.content)
+    result = await sdk.offline_ekyc(archive, share_code="4321")
+    assert result.status == "complete"
+    assert result.aadhaar.verified.signature is True
+    assert result.aadhaar.masked_number.startswith("xxxx-xxxx-")
+    with pytest.raises(AadhaarError) as raised:
+        await sdk.offline_ekyc(archive, share_code="0000")
+    assert raised.value.code == "offline_ekyc_wrong_share_code"

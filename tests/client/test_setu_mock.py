@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from digilocker_gateway.client import (
+    AsyncDigiLockerClient,
     CatalogueCache,
     DigiLockerClient,
     GatewayOnlyError,
@@ -344,3 +345,31 @@ def test_missing_credentials_name_the_variables() -> None:
 def test_secret_is_not_in_the_credentials_repr() -> None:
     with client_for(Setu()) as client:
         assert "setu-secret" not in repr(client._credentials)
+
+
+async def test_the_async_client_reads_the_same_answers(setu: Setu, tmp_path: Path) -> None:
+    async with AsyncDigiLockerClient(
+        SANDBOX,
+        client_id="setu-client",
+        client_secret="setu-secret",
+        product_instance_id="setu-instance",
+        transport=httpx.MockTransport(setu),
+        retry_backoff=0.0,
+    ) as client:
+        created = await client.create("https://lender.example/kyc/done", doc_type="PANCR")
+        status = await client.status(REQUEST_ID)
+        catalogue = await client.catalogue()
+        fetched = await client.fetch_document(
+            REQUEST_ID, doc_type="TRLIC", org_id="900001", parameters={"licence_no": "TL-1"}
+        )
+        aadhaar = await client.aadhaar(REQUEST_ID)
+        revoked = await client.revoke(REQUEST_ID)
+        path = await client.download(fetched.file_url, tmp_path / "f.pdf")
+        with pytest.raises(NotFoundError):
+            await client.status("unknown")
+        with pytest.raises(GatewayOnlyError):
+            await client.offline_ekyc(b"zip", share_code="1")
+    assert created.id == status.id == aadhaar.id == REQUEST_ID
+    assert catalogue.documents[0].org_name == "Sample Municipal Corporation"
+    assert revoked.success
+    assert path.read_bytes().startswith(b"%PDF-")
