@@ -292,6 +292,7 @@ class CachedCatalogue:
     body: bytes
     etag: str | None
     stored_at: float
+    parsed: Catalogue | None = None  # read once per process, not on every call
 
 
 class CatalogueCache:
@@ -335,8 +336,10 @@ class CatalogueCache:
         """Usable without asking the server: only when there is no ETag to revalidate."""
         return cached.etag is None and self.clock() - cached.stored_at < self.max_age
 
-    def put(self, base_url: str, body: bytes, etag: str | None) -> None:
-        cached = CachedCatalogue(body, etag, self.clock())
+    def put(
+        self, base_url: str, body: bytes, etag: str | None, parsed: Catalogue | None = None
+    ) -> None:
+        cached = CachedCatalogue(body, etag, self.clock(), parsed)
         self._memory[base_url] = cached
         paths = self._paths(base_url)
         if paths is None:
@@ -352,5 +355,7 @@ class CatalogueCache:
 
 
 def catalogue_of(cached: CachedCatalogue) -> Catalogue:
-    catalogue = Catalogue.model_validate_json(cached.body)
-    return catalogue.model_copy(update={"etag": cached.etag})
+    if cached.parsed is None:
+        catalogue = Catalogue.model_validate_json(cached.body)
+        cached.parsed = catalogue.model_copy(update={"etag": cached.etag})
+    return cached.parsed

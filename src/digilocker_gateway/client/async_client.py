@@ -175,14 +175,12 @@ class AsyncDigiLockerClient:
         call = _core.Call("GET", "/api/digilocker/documents", Catalogue, safe=True)
         response, body = await self._send(call, headers, progress)
         if response.status_code == 304 and cached is not None:
-            self.catalogue_cache.put(self.base_url, cached.body, cached.etag)
-        else:
-            catalogue = _core.result_of(Catalogue, response, body)
-            del catalogue
-            self.catalogue_cache.put(self.base_url, body, response.headers.get("etag"))
-        stored = self.catalogue_cache.get(self.base_url)
-        assert stored is not None
-        return _core.catalogue_of(stored)
+            self.catalogue_cache.put(self.base_url, cached.body, cached.etag, cached.parsed)
+            return _core.catalogue_of(cached)
+        etag = response.headers.get("etag")
+        catalogue = _core.result_of(Catalogue, response, body).model_copy(update={"etag": etag})
+        self.catalogue_cache.put(self.base_url, body, etag, catalogue)
+        return catalogue
 
     async def fetch_document(
         self,
