@@ -117,7 +117,7 @@ def create_app(
         return JSONResponse({"status": "ready"})
 
     if settings.environment == "dev":
-        # The demo integration (docs/sdk.md §5): a business's page, off in production.
+        # The demo integration (docs/sdk.md §6): a business's page, off in production.
         from digilocker_gateway.demo.endpoints import demo_router
 
         app.include_router(demo_router())
