@@ -116,6 +116,12 @@ def create_app(
             return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})
 
+    if settings.environment == "dev":
+        # The demo integration (docs/sdk.md §6): a business's page, off in production.
+        from digilocker_gateway.demo.endpoints import demo_router
+
+        app.include_router(demo_router())
+
     install_openapi(app, body_models=(DigilockerRequestCreate, DocumentFetch))
     install_docs_pages(app)
 

@@ -350,3 +350,12 @@ def keys_rewrap(skip_files: bool, create: bool) -> None:
         )
     if not report.client_hashes_by_key and not report.unreadable:
         click.echo("nothing depends on older keys any more: they can be removed")
+
+
+def _register_client() -> None:
+    from digilocker_gateway.client.cli import client_command
+
+    main.add_command(client_command, name="client")
+
+
+_register_client()
