@@ -53,7 +53,9 @@ _FIELD_EXTENSIONS = {
     "hint": "hint",
 }
 
-_MOBILE = re.compile(r"[6-9][0-9]{9}")
+# India's mobile numbers start with 6-9; the simulator's synthetic ones start with 5 so that
+# they can never be real, so only a leading 0 (a trunk prefix) is refused.
+_MOBILE = re.compile(r"[1-9][0-9]{9}")
 _MASKED_AADHAAR = re.compile(r"[Xx*]{8}([0-9]{4})")
 
 

@@ -23,7 +23,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.requests.expected import seal_expected
-from digilocker_gateway.requests.options import resolve_options
+from digilocker_gateway.requests.options import hint_mobile, resolve_options
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.storage.sealed import (
@@ -68,6 +68,7 @@ async def create_request(
     if body.docTypes:
         await _refuse_unknown_doc_types(session, body.docTypes)
     request_id = str(uuid.uuid4())
+    mobile = hint_mobile(resolved.hint)
     row = RequestRecord(
         id=request_id,
         product_instance_id=tenant.product_instance_id,
@@ -79,7 +80,8 @@ async def create_request(
         scope="",
         expected_enc=seal_expected(sealed, request_id, body.expected),
         journey_options=resolved.options.to_json(),
-        hint_enc=sealed.seal(HINT, request_id, resolved.hint) if resolved.hint else None,
+        # Only a mobile number is of use later (a masked Aadhaar prefills nothing), sealed.
+        hint_enc=sealed.seal(HINT, request_id, mobile) if mobile else None,
     )
     session.add(row)
     await session.flush()
