@@ -193,6 +193,11 @@ async def test_consent_validity_is_shown_told_by_status_and_ends_the_grant(
 
     assert late.status_code == 401, late.text
     assert late.json()["error"]["code"] == "invalid_token"
+    issued = await gateway.client.get(
+        f"/api/digilocker/{request_id}/issued", headers=gateway.headers
+    )
+    assert issued.status_code == 401
+    assert issued.json()["error"]["code"] == "invalid_token"
 
 
 async def test_consent_valid_until_without_offset_is_india_time(gateway: Gateway) -> None:
