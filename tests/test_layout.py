@@ -40,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     # The SDK imports nothing else of ours: it must install without the server (docs/sdk.md).
     "client": set(),
     "demo": {"client", "config", "kit", "tenants", "runtime"},
+    "accounts": _DOMAINS | {"upstream", "requests"},
 }
 # The one module that wires the simulator into the gateway (simulator/embedded.py).
 EXCEPTIONS = {"simulator.embedded": {"config", "upstream.in_process"}}

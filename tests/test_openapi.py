@@ -18,6 +18,9 @@ EXPECTED = {
     ("get", "/api/digilocker/{request_id}/revoke"),
     # Gateway extension (docs/document-data.md §6).
     ("post", "/api/aadhaar/offline"),
+    # Gateway extensions (docs/journey-options.md §3, §4).
+    ("get", "/api/digilocker/{request_id}/issued"),
+    ("post", "/api/digilocker/accounts/verify"),
 }
 
 
@@ -50,11 +53,21 @@ async def test_bodies_and_errors_resolve_to_schemas(gateway: Gateway) -> None:
     create = spec["paths"]["/api/digilocker"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.rsplit("/", 1)[1] in schemas
-    # Setu's fields, and the gateway's extension `expected` (docs/identity-match.md §1).
+    # Setu's fields, and the gateway's extensions: `expected` (docs/identity-match.md §1) and
+    # the journey options (docs/journey-options.md §1).
     assert set(schemas["DigilockerRequestCreate"]["properties"]) == {
         "redirectUrl",
         "docType",
         "expected",
+        "docTypes",
+        "flow",
+        "pinless",
+        "usernameless",
+        "consentValidUntil",
+        "consentValidSeconds",
+        "purpose",
+        "requestLifetimeSeconds",
+        "hint",
     }
     fetch = spec["paths"]["/api/digilocker/{request_id}/document"]["post"]
     ref = fetch["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -65,6 +78,7 @@ async def test_bodies_and_errors_resolve_to_schemas(gateway: Gateway) -> None:
         "consent",
         "parameters",
         "withData",
+        "uri",
     }
     fetched = fetch["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     answer = schemas[fetched.rsplit("/", 1)[1]]["properties"]

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp
 
 from digilocker_gateway import __version__
 from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
+from digilocker_gateway.accounts import endpoints as account_endpoints
+from digilocker_gateway.accounts.schemas import AccountCheck
 from digilocker_gateway.config import CALLBACK_PATH, SIMULATOR_MOUNT, Settings
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
@@ -94,6 +96,7 @@ def create_app(
     app.include_router(aadhaar_endpoints.offline_router)
     app.include_router(request_endpoints.browser_router)
     app.include_router(document_endpoints.files_router)
+    app.include_router(account_endpoints.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -122,7 +125,7 @@ def create_app(
 
         app.include_router(demo_router())
 
-    install_openapi(app, body_models=(DigilockerRequestCreate, DocumentFetch))
+    install_openapi(app, body_models=(DigilockerRequestCreate, DocumentFetch, AccountCheck))
     install_docs_pages(app)
 
     if settings.uses_embedded_simulator:

@@ -261,6 +261,103 @@ def create_client_command(
             click.echo(f"{key}: {value}")
 
 
+@admin.command("set-options")
+@click.argument("product_instance_id")
+@click.option("--max-request-lifetime", type=click.IntRange(min=1), help="Seconds (maximum).")
+@click.option("--max-consent-validity", type=click.IntRange(min=1), help="Seconds (maximum).")
+@click.option(
+    "--default-flow",
+    type=click.Choice(["signin", "signup", "none"]),
+    help="The flow of a request that names none; none lets DigiLocker decide.",
+)
+@click.option("--default-purpose", help="Shown at DigiLocker when a request gives none; '' clears.")
+@click.option(
+    "--extensions",
+    help="Comma list of the extensions allowed (see docs/journey-options.md), 'all' or 'none'.",
+)
+@click.option("--account-checks-per-minute", type=click.IntRange(min=0), help="0 turns them off.")
+@click.option(
+    "--default",
+    "cleared",
+    multiple=True,
+    help="Reset a setting (e.g. max-request-lifetime) to the gateway's default; may repeat.",
+)
+@create_option
+def set_options_command(
+    product_instance_id: str,
+    max_request_lifetime: int | None,
+    max_consent_validity: int | None,
+    default_flow: str | None,
+    default_purpose: str | None,
+    extensions: str | None,
+    account_checks_per_minute: int | None,
+    cleared: tuple[str, ...],
+    create: bool,
+) -> None:
+    """Set a product instance's journey options: bounds, defaults, allowed extensions."""
+    import re
+
+    from digilocker_gateway.requests.options import EXTENSIONS, PURPOSE_MAX_CHARS, PURPOSE_PATTERN
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.tenants.service import set_journey_options
+
+    changes: dict[str, object] = {}
+    for name in cleared:
+        column = {
+            "max-request-lifetime": "max_request_lifetime_seconds",
+            "max-consent-validity": "max_consent_validity_seconds",
+            "default-flow": "default_flow",
+            "default-purpose": "default_purpose",
+            "extensions": "allowed_extensions",
+            "account-checks-per-minute": "account_checks_per_minute",
+        }.get(name)
+        if column is None:
+            raise click.BadParameter(f"no setting {name!r}", param_hint="--default")
+        changes[column] = None
+    if max_request_lifetime is not None:
+        changes["max_request_lifetime_seconds"] = max_request_lifetime
+    if max_consent_validity is not None:
+        changes["max_consent_validity_seconds"] = max_consent_validity
+    if default_flow is not None:
+        changes["default_flow"] = None if default_flow == "none" else default_flow
+    if default_purpose is not None:
+        purpose = default_purpose.strip()
+        if purpose and (
+            len(purpose) > PURPOSE_MAX_CHARS or not re.fullmatch(PURPOSE_PATTERN, purpose)
+        ):
+            raise click.BadParameter(
+                f"at most {PURPOSE_MAX_CHARS} letters, digits, spaces and _",
+                param_hint="--default-purpose",
+            )
+        changes["default_purpose"] = purpose or None
+    if extensions is not None:
+        if extensions.strip() == "all":
+            changes["allowed_extensions"] = None
+        else:
+            names = [n.strip() for n in extensions.split(",") if n.strip() and n.strip() != "none"]
+            unknown = sorted(set(names) - set(EXTENSIONS))
+            if unknown:
+                raise click.BadParameter(
+                    f"unknown {', '.join(unknown)}; known: {', '.join(EXTENSIONS)}",
+                    param_hint="--extensions",
+                )
+            changes["allowed_extensions"] = ",".join(dict.fromkeys(names))
+    if account_checks_per_minute is not None:
+        changes["account_checks_per_minute"] = account_checks_per_minute
+    if not changes:
+        raise click.UsageError("nothing to set")
+    settings = _data_settings(create=create)
+
+    async def go() -> bool:
+        async with standalone_runtime(settings) as runtime, runtime.transaction() as session:
+            return await set_journey_options(session, product_instance_id, changes) is not None
+
+    if not _run(go):
+        raise click.ClickException(f"no product instance {product_instance_id}")
+    for column, value in sorted(changes.items()):
+        click.echo(f"{column}: {'(gateway default)' if value is None else value}")
+
+
 @main.group()
 def catalogue() -> None:
     """The document catalogue."""

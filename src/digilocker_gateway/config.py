@@ -171,6 +171,11 @@ class Settings(BaseSettings):
     # is removed at start and by the purge job once it is this old.
     incomplete_write_grace_seconds: int = Field(default=600, ge=0)
     background_jobs: bool = True
+    # Journey options (docs/journey-options.md §5): the bounds a product instance has unless
+    # `admin set-options` gives it its own, and the account checks it may make per minute.
+    max_request_lifetime_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    max_consent_validity_seconds: int = Field(default=365 * 24 * 3600, gt=0)
+    account_checks_per_minute: int = Field(default=10, ge=0)
 
     @property
     def effective_database_url(self) -> str:

@@ -208,3 +208,16 @@ class OfflineEkycSignatureInvalid(OfflineEkycRefused):
 class OfflineEkycExpired(OfflineEkycRefused):
     code = "offline_ekyc_expired"
     detail = "The offline e-KYC is older than this gateway accepts; download a new one."
+
+
+# Gateway extensions (docs/journey-options.md): not Setu codes, for calls Setu does not have.
+class ExtensionNotAllowed(GatewayError):
+    status = 403
+    code = "extension_not_allowed"
+    detail = "This product instance may not use this gateway extension."
+
+
+class RateLimited(GatewayError):
+    status = 429
+    code = "rate_limited"
+    detail = "Too many calls of this kind for this product instance; try again in a minute."

@@ -56,6 +56,15 @@ class ProductInstance(Base):
     refuse_number_mismatch: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # Journey options (docs/journey-options.md §5); NULL takes the gateway's setting (bounds,
+    # rate) or DigiLocker's own choice (flow, purpose). `allowed_extensions` is a comma list of
+    # extension names; NULL allows every one.
+    max_request_lifetime_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_consent_validity_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
+    default_flow: Mapped[str | None] = mapped_column(String(10), default=None)
+    default_purpose: Mapped[str | None] = mapped_column(String(100), default=None)
+    allowed_extensions: Mapped[str | None] = mapped_column(Text, default=None)
+    account_checks_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -104,6 +113,12 @@ class RequestRecord(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     # The identity the caller expects (`expected` on create), sealed: it is personal data.
     expected_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    # The journey options of create, resolved against the product instance (JSON; no personal
+    # data), the caller's sign-in hint sealed (a mobile number is personal data), and the time
+    # DigiLocker says the user's consent ends (docs/journey-options.md §1, §2).
+    journey_options: Mapped[str | None] = mapped_column(Text, default=None)
+    hint_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    consent_valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class StoredFile(Base):
@@ -165,6 +180,17 @@ class CatalogueSnapshot(Base):
     body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
     entry_count: Mapped[int] = mapped_column(Integer)
     refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RateLimitWindow(Base):
+    """A fixed one-minute window of a rate limit, shared by every gateway process: `key` names
+    what is limited (e.g. one product instance's account checks)."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class JobLease(Base):

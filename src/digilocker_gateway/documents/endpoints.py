@@ -10,12 +10,20 @@ from fastapi.responses import Response, StreamingResponse
 
 from digilocker_gateway.config import FILES_PATH
 from digilocker_gateway.documents.fetch import fetch_document
-from digilocker_gateway.documents.schemas import Catalogue, DocumentFetch, FetchedDocument
+from digilocker_gateway.documents.issued import list_issued
+from digilocker_gateway.documents.schemas import (
+    Catalogue,
+    DocumentFetch,
+    FetchedDocument,
+    IssuedItem,
+    IssuedList,
+)
 from digilocker_gateway.errors import (
     AadhaarNotLinked,
     CatalogueNotReady,
     ConsentNotGiven,
     CustomerDetailMismatch,
+    ExtensionNotAllowed,
     InternalServerError,
     InvalidPayload,
     InvalidToken,
@@ -111,6 +119,46 @@ async def fetch(
             "parametersVerified": fetched.parameters_verified,
             **extensions,
         }
+    )
+
+
+# Beside Setu's `/{id}/document` (fetch one) and `/documents` (the catalogue of all that can
+# be fetched), `/{id}/issued` says what this user already holds, as DigiLocker's own
+# `files/issued` does (docs/journey-options.md §3).
+@router.get(
+    "/{request_id}/issued",
+    response_model=IssuedList,
+    summary="List the documents the user holds and consented to share (extension)",
+    responses=error_responses(
+        Unauthorized,
+        ExtensionNotAllowed,
+        TokenRevoked,
+        UserNotAuthenticated,
+        InvalidToken,
+        UserConsentNotGiven,
+        RequestNotFound,
+        InternalServerError,
+        UpstreamServerError,
+    ),
+)
+async def issued(request_id: str, runtime: RuntimeDep, tenant: TenantDep) -> IssuedList:
+    listed = await list_issued(runtime, tenant, request_id)
+    return IssuedList(
+        documents=[
+            IssuedItem(
+                docType=item.document.doctype,
+                orgId=item.org_id,
+                orgName=item.org_name,
+                issuerId=item.document.issuerid,
+                name=item.document.name,
+                description=item.document.description,
+                date=item.document.date,
+                uri=item.document.uri,
+                availableFormats=list(item.formats),
+                fetchable=item.fetchable,
+            )
+            for item in listed
+        ]
     )
 
 

@@ -20,7 +20,9 @@ from digilocker_gateway.errors import (
     ConsentNotGiven,
     CustomerDetailMismatch,
     InvalidPayload,
+    InvalidUri,
     UpstreamServerError,
+    UserConsentNotGiven,
 )
 from digilocker_gateway.requests.details import fill_pending_details
 from digilocker_gateway.requests.expected import open_expected
@@ -40,7 +42,7 @@ from digilocker_gateway.upstream.errors import (
     UpstreamError,
     UpstreamResponseError,
 )
-from digilocker_gateway.upstream.protocol import IssuedDocument
+from digilocker_gateway.upstream.protocol import IssuedDocument, consented_doctypes
 
 logger = logging.getLogger("digilocker_gateway.documents")
 
@@ -54,6 +56,11 @@ def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | N
         )
     if body.format not in entry.formats:
         raise InvalidPayload(f"format must be one of {', '.join(entry.formats)} for this document.")
+    if body.uri is not None:
+        # A document from the user's issued list needs no parameters (docs/journey-options.md §3).
+        if body.parameters:
+            raise InvalidPayload("uri: give parameters or uri, not both.")
+        return
     expected = [name for name, _ in entry.parameters]
     given: dict[str, str] = {}
     for parameter in body.parameters:
@@ -109,7 +116,12 @@ async def fetch_document(
     upstream = runtime.upstream(tenant)
     try:
         content_type = CONTENT_TYPES[body.format]
-        located = await _locate(upstream, grant.access_token, entry, body)
+        if body.uri is not None:
+            located = await _locate_listed(
+                upstream, grant.access_token, entry, body.uri, grant.scope
+            )
+        else:
+            located = await _locate(upstream, grant.access_token, entry, body)
         if located.mime and content_type not in located.mime:
             raise InvalidPayload(f"This document is not available as {body.format}.")
         await extras.before_download(
@@ -161,6 +173,26 @@ class Located:
     # The caller's parameters were checked against the document: by the issuer (a pull), or
     # against the number of a document the user already held (documents/identifiers.py).
     parameters_verified: bool
+
+
+async def _locate_listed(
+    upstream: DigiLockerClient, access_token: str, entry: CatalogueDocument, uri: str, scope: str
+) -> Located:
+    """A document the caller chose from the user's issued list (documents/issued.py): it must
+    still be there, be the docType and orgId named, and be one the user consented to share."""
+    document = next(
+        (d for d in await upstream.issued_documents(access_token) if d.uri == uri), None
+    )
+    if document is None:
+        raise InvalidUri("The user's DigiLocker has no document with this uri.")
+    if document.doctype != entry.doc_type or (
+        entry.issuer_id and document.issuerid != entry.issuer_id
+    ):
+        raise InvalidPayload(f"uri: not a {entry.doc_type} document from orgId {entry.org_id}.")
+    if document.doctype not in consented_doctypes(scope):
+        raise UserConsentNotGiven()
+    # No parameters were given, so none were checked: the document is the user's own.
+    return Located(document.uri, document.mime, parameters_verified=False)
 
 
 async def _locate(

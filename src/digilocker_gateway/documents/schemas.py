@@ -62,6 +62,14 @@ class DocumentFetch(BaseModel):
     # schema shows none, as Setu documents consent as required.
     consent: Consent = Field(default=False, json_schema_extra=_without_default)
     parameters: list[DocumentParameter] = Field(default_factory=list, max_length=20)
+    # Gateway extension (docs/journey-options.md §3): a document from the user's issued list,
+    # by its `uri`, instead of `parameters`.
+    uri: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="A document's uri from GET /api/digilocker/{id}/issued, instead of parameters",
+    )
     # Gateway extension (docs/document-data.md §2): answer the document's fields as `data`.
     withData: bool = Field(
         default=False, description="Also answer the document's parsed fields as `data`"
@@ -79,6 +87,26 @@ class FetchedDocument(BaseModel):
     # (docs/identity-match.md §4).
     data: DocumentData | None = None
     match: IdentityMatch | None = None
+
+
+class IssuedItem(BaseModel):
+    """One document the user holds in DigiLocker and consented to share."""
+
+    docType: str
+    # None when the catalogue does not list this issuer's doc type (then not fetchable).
+    orgId: str | None
+    orgName: str
+    issuerId: str
+    name: str
+    description: str
+    date: str = Field(description="As DigiLocker gives it (ISO 8601 or DD/MM/YYYY)")
+    uri: str
+    availableFormats: list[str]
+    fetchable: bool = Field(description="Fetch document takes it now by uri, without parameters")
+
+
+class IssuedList(BaseModel):
+    documents: list[IssuedItem]
 
 
 class CatalogueParameter(BaseModel):

@@ -67,7 +67,12 @@ async def create_request(
     )
     async with runtime.transaction() as session:
         row = await service.create_request(
-            session, tenant=tenant, body=body, clock=runtime.clock, sealed=runtime.sealed
+            session,
+            tenant=tenant,
+            body=body,
+            clock=runtime.clock,
+            sealed=runtime.sealed,
+            settings=runtime.settings,
         )
         return as_api(runtime, row)
 
@@ -102,6 +107,7 @@ async def request_status(
         digilockerUserDetails=service.user_details(row, runtime.sealed),
         traceId=current_trace_id(),
         reauthRequired=row.reauth_required_at is not None,
+        **service.consent_of(row),
     )
 
 

@@ -14,17 +14,18 @@ import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
 from digilocker_gateway.db.models import ProductInstance, RequestRecord
 from digilocker_gateway.kit.text import printable_prefix
+from digilocker_gateway.requests.options import JourneyOptions
 from digilocker_gateway.requests.redirects import failure_redirect, success_redirect
 from digilocker_gateway.requests.service import keep_user_details, state_digest
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.storage.sealed import ACCESS_TOKEN, PKCE_VERIFIER, REFRESH_TOKEN
+from digilocker_gateway.storage.sealed import ACCESS_TOKEN, HINT, PKCE_VERIFIER, REFRESH_TOKEN
 from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.client import DigiLockerClient
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
@@ -112,6 +113,8 @@ async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
         row.journey_started_at = now
         row.failure_code = None
         doc_types = [doc for doc in row.doc_types.split(",") if doc]
+        options = JourneyOptions.from_json(row.journey_options)
+        hint = runtime.sealed.open(HINT, row.id, row.hint_enc) if row.hint_enc else None
         await session.flush()
     url = authorize_url(
         runtime.settings.effective_digilocker_base_url,
@@ -120,6 +123,8 @@ async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
         state=state,
         code_challenge=challenge,
         req_doctype=doc_types,
+        dl_flow=options.flow,
+        extra=options.authorize_parameters(hint),
     )
     return StartedJourney(url, browser_binding(runtime, state) if bind_browser else None)
 
@@ -279,6 +284,11 @@ async def _store_grant(
         )
         row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
         row.scope = " ".join(tokens.scope)
+        row.consent_valid_until = (
+            datetime.fromtimestamp(tokens.consent_valid_till, UTC)
+            if tokens.consent_valid_till is not None
+            else None
+        )
         row.eaadhaar = tokens.eaadhaar
         keep_user_details(
             row,

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from digilocker_gateway.identity.expected import ExpectedIdentity
+from digilocker_gateway.requests.options import (
+    MAX_DOC_TYPES,
+    PURPOSE_MAX_CHARS,
+    PURPOSE_PATTERN,
+    check_hint,
+)
 from digilocker_gateway.requests.status import RequestStatus
 
 # DigiLocker's doc types are upper-case letters and digits, matched case-sensitively.
 DOC_TYPE_PATTERN = re.compile(r"^[A-Z0-9]{2,12}$")
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _doc_type_list(value: object) -> object:
+    # Read liberally: one comma-separated string is taken as the list it spells.
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part.strip()]
+    return value
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+DocTypeName = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,12}$")]
 
 
 class DigilockerRequestCreate(BaseModel):
@@ -34,6 +60,56 @@ class DigilockerRequestCreate(BaseModel):
     )
     # Gateway extension (docs/identity-match.md §1): who the caller expects the user to be.
     expected: ExpectedIdentity | None = None
+    # Gateway extensions (docs/journey-options.md §1): how the DigiLocker journey goes. Each is
+    # optional; without them the journey is Setu's.
+    docTypes: Annotated[
+        list[DocTypeName] | None,
+        BeforeValidator(_doc_type_list),
+        AfterValidator(lambda value: _unique(value) if value else None),
+    ] = Field(
+        default=None,
+        max_length=MAX_DOC_TYPES,
+        description="Doc types to pre-select on DigiLocker's consent page (with docType's, "
+        "if both are given)",
+    )
+    flow: Annotated[Literal["signin", "signup"] | None, BeforeValidator(_lower)] = Field(
+        default=None,
+        description="signin or signup; without it, DigiLocker (or the product instance) decides",
+    )
+    pinless: bool | None = Field(
+        default=None, description="Sign in (or up) without DigiLocker's security PIN"
+    )
+    usernameless: bool | None = Field(
+        default=None, description="Sign up without choosing a DigiLocker username"
+    )
+    consentValidUntil: datetime | None = Field(
+        default=None,
+        description="When the user's consent ends at DigiLocker (ISO 8601; without an offset, "
+        "India time); at most the product instance's maximum from now",
+    )
+    consentValidSeconds: int | None = Field(
+        default=None, gt=0, description="How long the user's consent lasts, instead of the time"
+    )
+    purpose: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=PURPOSE_MAX_CHARS,
+        pattern=PURPOSE_PATTERN,
+        description="Shown on DigiLocker's consent page: letters, digits, spaces and _",
+    )
+    requestLifetimeSeconds: int | None = Field(
+        default=None,
+        gt=0,
+        description="This request's lifetime (its validUpto); at most the product instance's "
+        "maximum",
+    )
+    hint: Annotated[str | None, AfterValidator(check_hint)] = Field(
+        default=None,
+        max_length=40,
+        repr=False,
+        description="The user's mobile number (prefilled at DigiLocker; the caller vouches it "
+        "is verified) or a masked Aadhaar such as XXXXXXXX1234; never logged",
+    )
 
     @field_validator("docType")
     @classmethod
@@ -83,6 +159,11 @@ class DigilockerRequestStatus(DigilockerRequest):
     # Gateway extension (docs/reference/setu-api.md §4.2): the DigiLocker grant can no longer
     # be used; fetches answer 401 invalid_token until the user consents again at `url`.
     reauthRequired: bool = False
+    # Gateway extensions (docs/journey-options.md §2), once authenticated (else null): the doc
+    # types the user consented to share (the redirect's `scope`, as a list), and when that
+    # consent ends at DigiLocker (if DigiLocker said).
+    consentedDocTypes: list[str] | None = None
+    consentValidUntil: str | None = None
 
 
 class RevokeResult(BaseModel):

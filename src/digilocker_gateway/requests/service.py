@@ -6,29 +6,36 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from digilocker_gateway.db.models import RequestRecord
+from digilocker_gateway.config import Settings
+from digilocker_gateway.db.models import CatalogueEntry, RequestRecord
 from digilocker_gateway.errors import (
+    InvalidPayload,
     InvalidRedirectUrl,
     RequestNotFound,
     TokenRevoked,
     UserNotAuthenticated,
 )
 from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.requests.expected import seal_expected
+from digilocker_gateway.requests.options import hint_mobile, resolve_options
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.storage.sealed import (
     DIGILOCKER_ID,
     EMAIL,
+    HINT,
     PHONE_NUMBER,
     SealedField,
     SealedValues,
 )
 from digilocker_gateway.tenants.tenant import Tenant
+from digilocker_gateway.upstream.protocol import consented_doctypes
 
 
 def state_digest(state: str) -> str:
@@ -43,26 +50,65 @@ async def create_request(
     body: DigilockerRequestCreate,
     clock: Clock,
     sealed: SealedValues,
+    settings: Settings,
 ) -> RequestRecord:
     problem = redirect_url_problem(body.redirectUrl, tenant.redirect_allowed_hosts)
     if problem is not None:
         raise InvalidRedirectUrl(problem)
     now = clock.now()
+    resolved = resolve_options(
+        body,
+        tenant,
+        max_request_lifetime_seconds=tenant.max_request_lifetime_seconds
+        or settings.max_request_lifetime_seconds,
+        max_consent_validity_seconds=tenant.max_consent_validity_seconds
+        or settings.max_consent_validity_seconds,
+        now=now,
+    )
+    if body.docTypes:
+        await _refuse_unknown_doc_types(session, body.docTypes)
     request_id = str(uuid.uuid4())
+    mobile = hint_mobile(resolved.hint)
     row = RequestRecord(
         id=request_id,
         product_instance_id=tenant.product_instance_id,
         status=RequestStatus.UNAUTHENTICATED,
         redirect_url=body.redirectUrl,
-        doc_types=body.docType or "",
+        doc_types=",".join(resolved.doc_types),
         created_at=now,
-        valid_upto=now + timedelta(seconds=tenant.request_lifetime_seconds),
+        valid_upto=now + timedelta(seconds=resolved.lifetime_seconds),
         scope="",
         expected_enc=seal_expected(sealed, request_id, body.expected),
+        journey_options=resolved.options.to_json(),
+        # Only a mobile number is of use later (a masked Aadhaar prefills nothing), sealed.
+        hint_enc=sealed.seal(HINT, request_id, mobile) if mobile else None,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+# Aadhaar is no pull document, so the catalogue never lists it, yet DigiLocker offers it on the
+# consent page (docs/reference/digilocker-partner-api.md §3).
+ALWAYS_KNOWN_DOC_TYPES = frozenset({"ADHAR"})
+
+
+async def _refuse_unknown_doc_types(session: AsyncSession, doc_types: list[str]) -> None:
+    """400 naming the doc types the stored catalogue does not list. Without a stored catalogue
+    nothing can be judged, and the doc types' form alone was checked."""
+    if (await session.execute(select(CatalogueEntry.doc_type).limit(1))).first() is None:
+        return
+    asked = set(doc_types) - ALWAYS_KNOWN_DOC_TYPES
+    known = set(
+        (
+            await session.execute(
+                select(CatalogueEntry.doc_type).where(CatalogueEntry.doc_type.in_(asked))
+            )
+        ).scalars()
+    )
+    unknown = [doc_type for doc_type in doc_types if doc_type in asked - known]
+    if unknown:
+        raise InvalidPayload(f"docTypes: unknown doc type(s) {', '.join(unknown)}")
 
 
 def is_uuid(value: str) -> bool:
@@ -116,6 +162,19 @@ def user_details(row: RequestRecord, sealed: SealedValues) -> dict[str, str]:
         "digilockerId": opened(DIGILOCKER_ID, row.digilocker_id_enc),
         "email": opened(EMAIL, row.email_enc),
         "phoneNumber": opened(PHONE_NUMBER, row.phone_number_enc),
+    }
+
+
+def consent_of(row: RequestRecord) -> dict[str, Any]:
+    """Status's consent extensions: what the user consented to share and until when, once the
+    request is authenticated (docs/journey-options.md §2)."""
+    if row.status == RequestStatus.UNAUTHENTICATED:
+        return {"consentedDocTypes": None, "consentValidUntil": None}
+    return {
+        "consentedDocTypes": list(consented_doctypes(row.scope)),
+        "consentValidUntil": to_ist_iso(row.consent_valid_until)
+        if row.consent_valid_until is not None
+        else None,
     }
 
 

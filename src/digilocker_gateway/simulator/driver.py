@@ -139,7 +139,9 @@ def _fill(
             raise JourneyError(f"the page asks for an unknown field {name!r}")
         data.append((name, known[name]))
     offered = [value for name, value, _ in form.checkboxes if name == "doctype"]
-    if doctypes is None:
+    # The choice of documents applies to the consent page alone: the pages before it have no
+    # doctype boxes, and a choice checked against them would always fail.
+    if doctypes is None or form.step != "consent":
         data.extend((name, value) for name, value, checked in form.checkboxes if checked)
     else:
         absent = [doctype for doctype in doctypes if doctype not in offered]

@@ -43,6 +43,7 @@ from digilocker_gateway.storage.sealed import (
     DIGILOCKER_ID,
     EMAIL,
     EXPECTED_IDENTITY,
+    HINT,
     PARTNER_SECRET,
     PHONE_NUMBER,
     PKCE_VERIFIER,
@@ -61,6 +62,7 @@ _REQUEST_COLUMNS: tuple[tuple[InstrumentedAttribute[str | None], SealedField], .
     (RequestRecord.email_enc, EMAIL),
     (RequestRecord.phone_number_enc, PHONE_NUMBER),
     (RequestRecord.expected_enc, EXPECTED_IDENTITY),
+    (RequestRecord.hint_enc, HINT),
 )
 
 

@@ -36,6 +36,8 @@ PHONE_NUMBER = SealedField("digilocker_request", "phone_number")
 # The identity the caller expects (`expected` on create, docs/identity-match.md §1): personal
 # data, sealed like the tokens and purged with its request.
 EXPECTED_IDENTITY = SealedField("digilocker_request", "expected")
+# The caller's sign-in hint (`hint` on create, docs/journey-options.md §1): a mobile number.
+HINT = SealedField("digilocker_request", "hint")
 # A product instance's DigiLocker partner app secret.
 PARTNER_SECRET = SealedField("product_instance", "digilocker_client_secret")
 

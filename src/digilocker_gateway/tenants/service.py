@@ -116,3 +116,34 @@ async def authenticate(
         client.secret_hash_key_id, client.secret_hash = hasher.hash(client_secret)
         await session.flush()
     return instance
+
+
+# The product instance settings `admin set-options` changes (docs/journey-options.md §5).
+JOURNEY_OPTION_COLUMNS = frozenset(
+    {
+        "max_request_lifetime_seconds",
+        "max_consent_validity_seconds",
+        "default_flow",
+        "default_purpose",
+        "allowed_extensions",
+        "account_checks_per_minute",
+    }
+)
+
+
+async def set_journey_options(
+    session: AsyncSession, product_instance_id: str, changes: dict[str, object]
+) -> ProductInstance | None:
+    """Set the named journey-option columns of a product instance (None clears one back to
+    the gateway's default); None when there is no such instance. Running gateways see the
+    change once their credential cache entry ends (tenants/cache.py)."""
+    unknown = set(changes) - JOURNEY_OPTION_COLUMNS
+    if unknown:
+        raise ValueError(f"not journey options: {sorted(unknown)}")
+    instance = await session.get(ProductInstance, product_instance_id)
+    if instance is None:
+        return None
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    await session.flush()
+    return instance

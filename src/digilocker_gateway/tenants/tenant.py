@@ -27,6 +27,18 @@ class Tenant:
     journey_browser_binding: bool = True
     # A document number that differs from the one expected is a 400, not a flag.
     refuse_number_mismatch: bool = False
+    # Journey options (docs/journey-options.md §5): None takes the gateway's setting (bounds,
+    # rate) or leaves the choice to DigiLocker (flow, purpose); extensions None allows all.
+    max_request_lifetime_seconds: int | None = None
+    max_consent_validity_seconds: int | None = None
+    default_flow: str | None = None
+    default_purpose: str | None = None
+    allowed_extensions: frozenset[str] | None = None
+    account_checks_per_minute: int | None = None
+
+    def allows(self, extension: str) -> bool:
+        """Whether this product instance may use the gateway extension named `extension`."""
+        return self.allowed_extensions is None or extension in self.allowed_extensions
 
     @classmethod
     def of(cls, instance: ProductInstance) -> Tenant:
@@ -42,4 +54,12 @@ class Tenant:
             allow_missing_hmac=instance.allow_missing_hmac,
             journey_browser_binding=instance.journey_browser_binding,
             refuse_number_mismatch=instance.refuse_number_mismatch,
+            max_request_lifetime_seconds=instance.max_request_lifetime_seconds,
+            max_consent_validity_seconds=instance.max_consent_validity_seconds,
+            default_flow=instance.default_flow,
+            default_purpose=instance.default_purpose,
+            allowed_extensions=None
+            if instance.allowed_extensions is None
+            else frozenset(name for name in instance.allowed_extensions.split(",") if name),
+            account_checks_per_minute=instance.account_checks_per_minute,
         )

@@ -53,6 +53,7 @@ from digilocker_gateway.upstream.protocol import (
     TokenResponse,
     UserDetails,
     meta_hash,
+    parse_account_registered,
     parse_doctypes,
     parse_error,
     parse_issued_documents,
@@ -217,6 +218,19 @@ class DigiLockerClient:
         fields = {"orgid": orgid, "doctype": doctype}
         payload = await self._meta("parameters", "/oauth2/1/pull/parameters", fields)
         return parse_search_parameters(payload)
+
+    async def verify_account(self, *, uid: str | None = None, mobile: str | None = None) -> bool:
+        """Whether DigiLocker has an account for this Aadhaar (`uid`) or mobile number
+        (`/account/2/verify`, docs/reference/digilocker-partner-api.md §18). Signed like the
+        meta-APIs; read-only, so retried. The number is personal data: it goes only into the
+        form, never into an error message."""
+        fields = {"uid": uid} if uid else {}
+        if mobile:
+            fields["mobile"] = mobile
+        if not fields:
+            raise ValueError("verify_account needs uid or mobile")
+        payload = await self._meta("verify account", "/account/2/verify", fields)
+        return parse_account_registered(payload)
 
     def signed_meta_form(self, fields: Mapping[str, str]) -> dict[str, str]:
         """The meta-API form for `fields`: `clientid`, the fields, `ts` (now, UNIX seconds;

@@ -25,6 +25,7 @@ __all__ = [
     "SearchParameter",
     "TokenResponse",
     "UserDetails",
+    "parse_account_registered",
     "parse_doctypes",
     "parse_error",
     "parse_issued_documents",
@@ -196,6 +197,19 @@ def parse_issued_documents(payload: object) -> IssuedDocuments:
         items=tuple(_issued_document(item) for item in items),
         resource=_str(obj, "resource", what="issued documents"),
     )
+
+
+def parse_account_registered(payload: object) -> bool:
+    """`/account/2/verify`'s answer: whether the number has an account. `registered` is the
+    string "true" or "false" in the spec; a JSON boolean is read too
+    (docs/reference/digilocker-partner-api.md §18)."""
+    what = "account verification"
+    value = _unwrap(_object(payload, what), "registered").get("registered")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise UpstreamMalformedResponse(f"{what}: registered is missing or not true/false")
 
 
 def parse_issuers(payload: object) -> list[Issuer]:
