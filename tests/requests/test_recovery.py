@@ -151,3 +151,34 @@ async def test_a_hung_token_exchange_ends_the_callback_at_its_budget(
     assert journey.final_query["errCode"] == "upstream_server_error"
     assert journey.final_url.startswith("https://app.example.com/")
     assert BASE_URL not in journey.final_url
+
+
+async def test_a_grant_revoked_behind_the_gateways_back_shows_reauth_after_one_call(
+    catalogued_gateway: Gateway,
+) -> None:
+    gateway = catalogued_gateway
+    request_id, user = await authenticated(gateway, "complete")
+    document = pick(user, issued=True)
+    # DigiLocker revokes the tokens, and its answer is lost: the gateway still holds them.
+    await set_faults(gateway, {"revoke": {"drop": True}})
+    lost = await gateway.client.get(f"/api/digilocker/{request_id}/revoke", headers=gateway.headers)
+    assert_envelope(lost, 500, "upstream_server_error")
+    await set_faults(gateway, {})
+    # One refused call settles it: DigiLocker refuses the renewal too, so re-consent is due.
+    assert_envelope(await fetch(gateway, request_id, fetch_body(document)), 401, "invalid_token")
+    status = await status_of(gateway, request_id)
+    assert status["status"] == "authenticated"
+    assert status["reauthRequired"] is True
+    start = await gateway.client.get(status["url"])
+    assert start.status_code == 302, start.text
+    callback = await run_journey(
+        gateway.client,
+        start.headers["location"],
+        identifier=user["identifier"],
+        otp=user["otp"],
+        pin=user["pin"],
+    )
+    back = await gateway.client.get(str(callback))
+    assert "success=true" in back.headers["location"]
+    response = await fetch(gateway, request_id, fetch_body(document))
+    assert response.status_code == 200, response.text

@@ -51,7 +51,7 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
         raw, _content_type = await runtime.upstream(tenant).fetch_eaadhaar(grant.access_token)
     except UpstreamError as exc:
         logger.info("e-Aadhaar fetch failed upstream: %s", type(exc).__name__)
-        await after_upstream_failure(runtime, tenant, request_id, exc)
+        await after_upstream_failure(runtime, tenant, request_id, exc, grant)
         raise gateway_error_for(exc, Call.AADHAAR) from None
 
     verified = True

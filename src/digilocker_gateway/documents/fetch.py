@@ -141,7 +141,7 @@ async def fetch_document(
             )
     except UpstreamError as exc:
         logger.info("fetch document failed upstream: %s", type(exc).__name__)
-        await after_upstream_failure(runtime, tenant, request_id, exc)
+        await after_upstream_failure(runtime, tenant, request_id, exc, grant)
         raise gateway_error_for(exc, Call.DOCUMENT) from None
     try:
         data, match = await extras.answer(located.uri)

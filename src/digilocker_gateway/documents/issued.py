@@ -76,7 +76,7 @@ async def list_issued(runtime: Runtime, tenant: Tenant, request_id: str) -> list
         issued = await runtime.upstream(tenant).issued_documents(grant.access_token)
     except UpstreamError as exc:
         logger.info("issued list failed upstream: %s", type(exc).__name__)
-        await after_upstream_failure(runtime, tenant, request_id, exc)
+        await after_upstream_failure(runtime, tenant, request_id, exc, grant)
         raise gateway_error_for(exc, Call.DOCUMENT) from None
     shared = consented(issued, grant.scope)
     async with runtime.reading() as session:

@@ -35,6 +35,7 @@ class Grant:
     access_token: str
     eaadhaar: str | None
     scope: str
+    renewed: bool = False  # refreshed in this call: it must not be refreshed again in it
 
 
 async def live_grant(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
@@ -99,16 +100,21 @@ async def _refresh(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
                 )
             row.access_expires_at = now + timedelta(seconds=tokens.expires_in or 3600)
             await session.flush()
-            return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope)
+            return Grant(row.id, tokens.access_token, row.eaadhaar, row.scope, renewed=True)
     raise InvalidToken()
 
 
 async def after_upstream_failure(
-    runtime: Runtime, tenant: Tenant, request_id: str, failure: UpstreamError
+    runtime: Runtime,
+    tenant: Tenant,
+    request_id: str,
+    failure: UpstreamError,
+    grant: Grant | None = None,
 ) -> None:
     """What a resource call's failure means for the grant. DigiLocker calling the access token
-    invalid before its time: the next call refreshes it once, and a refused refresh marks the
-    request for re-consent."""
+    invalid before its time: it is renewed now, in the failing call, unless this call renewed it
+    already — so once the call has answered 401 `invalid_token`, status says whether re-consent
+    is due (`reauthRequired`), and if not, the next call works (docs/errors.md, "Re-consent")."""
     if not (isinstance(failure, UpstreamResponseError) and failure.error == "invalid_token"):
         return
     async with runtime.transaction() as session:
@@ -116,6 +122,14 @@ async def after_upstream_failure(
             session, tenant=tenant, request_id=request_id, now=runtime.clock.now()
         )
         row.access_expires_at = runtime.clock.now()
+    if grant is not None and grant.renewed:
+        return
+    try:
+        await _refresh(runtime, tenant, request_id)
+    except (InvalidToken, UpstreamServerError):
+        # Refused: the request is now marked for re-consent. Unreachable: the token stays
+        # expired, and the next call renews it.
+        return
 
 
 async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
