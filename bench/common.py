@@ -16,6 +16,17 @@ from pathlib import Path
 
 import httpx
 
+# The process id of every server `server` started, by base URL (for RSS and CPU readings).
+PIDS: dict[str, int] = {}
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident set size in KiB, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -56,6 +67,7 @@ def server(
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
+    PIDS[base] = process.pid
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -70,6 +82,7 @@ def server(
             raise RuntimeError(f"server on port {port} did not start")
         yield base
     finally:
+        PIDS.pop(base, None)
         process.terminate()
         try:
             process.wait(timeout=10)

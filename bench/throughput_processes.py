@@ -81,8 +81,17 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
 
 
 @contextmanager
-def fleet(processes: int, *, database_url: str | None, data_dir: Path) -> Iterator[Fleet]:
-    """A simulator and `processes` gateways on one database (SQLite under data_dir if None)."""
+def fleet(
+    processes: int,
+    *,
+    database_url: str | None,
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    simulator_options: list[str] | None = None,
+    catalogue: bool = False,
+) -> Iterator[Fleet]:
+    """A simulator and `processes` gateways on one database (SQLite under data_dir if None);
+    with `catalogue`, the catalogue is pulled from the simulator before the gateways start."""
     ports = [free_port() for _ in range(processes)]
     simulator_port = free_port()
     public_base = f"http://127.0.0.1:{ports[0]}"
@@ -97,6 +106,7 @@ def fleet(processes: int, *, database_url: str | None, data_dir: Path) -> Iterat
         # Background jobs would add a catalogue refresh to the first seconds of every run.
         "DLG_BACKGROUND_JOBS": "false",
         "DLG_DATABASE_POOL_SIZE": "10",
+        **(extra_env or {}),
     }
     schema = None
     if database_url is not None:
@@ -108,6 +118,7 @@ def fleet(processes: int, *, database_url: str | None, data_dir: Path) -> Iterat
         with ExitStack() as stack:
             app = f"{PARTNER_ID}:{PARTNER_SECRET}:{public_base}/digilocker/callback"
             simulator_args = ["simulator", "--port", str(simulator_port), "--app", app]
+            simulator_args += simulator_options or []
             simulator = stack.enter_context(
                 server(
                     ["-m", "digilocker_gateway", *simulator_args],
@@ -118,6 +129,8 @@ def fleet(processes: int, *, database_url: str | None, data_dir: Path) -> Iterat
             )
             _cli(["migrate"], env)
             headers = json.loads(_cli(["admin", "create-client", "--json"], env))
+            if catalogue:
+                _cli(["catalogue", "refresh"], env)
             bases = [
                 stack.enter_context(
                     server(
