@@ -32,10 +32,12 @@ ALLOWED: dict[str, set[str]] = {
     "upstream": {"kit"},
     "storage": {"db", "kit", "runtime"},
     "tenants": {"db", "errors", "kit", "storage", "runtime"},
-    "requests": _DOMAINS | {"upstream"},
+    "audit": {"config", "db", "errors", "kit", "runtime", "storage", "tenants"},
+    "webhooks": {"audit", "config", "db", "errors", "kit", "runtime", "storage", "tenants"},
+    "requests": _DOMAINS | {"upstream", "audit", "webhooks"},
     "identity": set(),
-    "documents": _DOMAINS | {"upstream", "requests", "aadhaar"},
-    "aadhaar": _DOMAINS | {"upstream", "requests"},
+    "documents": _DOMAINS | {"upstream", "requests", "aadhaar", "audit", "webhooks"},
+    "aadhaar": _DOMAINS | {"upstream", "requests", "audit", "webhooks"},
     "simulator": {"kit"},
 }
 # The one module that wires the simulator into the gateway (simulator/embedded.py).

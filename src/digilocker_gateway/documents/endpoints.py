@@ -115,8 +115,11 @@ async def fetch(
 
 
 @files_router.get(FILES_PATH + "/{token}")
-async def download(token: str, runtime: RuntimeDep) -> StreamingResponse:
-    opened = await open_signed_file(runtime, token)
+async def download(token: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
+    client = request.client
+    opened = await open_signed_file(
+        runtime, token, client_ip=client.host if client is not None else None
+    )
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in opened.chunks:

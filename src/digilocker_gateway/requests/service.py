@@ -18,6 +18,7 @@ from digilocker_gateway.errors import (
     UserNotAuthenticated,
 )
 from digilocker_gateway.kit.clock import Clock
+from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.requests.expected import seal_expected
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate, redirect_url_problem
 from digilocker_gateway.requests.status import RequestStatus
@@ -29,6 +30,7 @@ from digilocker_gateway.storage.sealed import (
     SealedValues,
 )
 from digilocker_gateway.tenants.tenant import Tenant
+from digilocker_gateway.webhooks import events
 
 
 def state_digest(state: str) -> str:
@@ -62,6 +64,18 @@ async def create_request(
     )
     session.add(row)
     await session.flush()
+    await events.emit(
+        session,
+        product_instance_id=tenant.product_instance_id,
+        request_id=request_id,
+        event_type=events.REQUEST_CREATED,
+        data={
+            "status": row.status.value,
+            "docTypes": [doc for doc in row.doc_types.split(",") if doc],
+            "validUpto": to_ist_iso(row.valid_upto),
+        },
+        now=now,
+    )
     return row
 
 

@@ -38,6 +38,10 @@ PHONE_NUMBER = SealedField("digilocker_request", "phone_number")
 EXPECTED_IDENTITY = SealedField("digilocker_request", "expected")
 # A product instance's DigiLocker partner app secret.
 PARTNER_SECRET = SealedField("product_instance", "digilocker_client_secret")
+# A webhook endpoint's signing secrets (docs/webhooks.md §3): the current one, and the one a
+# rotation replaced, which still signs until its overlap ends.
+WEBHOOK_SECRET = SealedField("webhook_endpoint", "secret")
+WEBHOOK_PREVIOUS_SECRET = SealedField("webhook_endpoint", "previous_secret")
 
 
 @dataclass(frozen=True, slots=True)
