@@ -4,6 +4,7 @@ alike; services only flush (docs/architecture.md §3)."""
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from digilocker_gateway.storage.sealed import (
 )
 from digilocker_gateway.webhooks.events import EVENT_TYPES, FAILED, new_delivery, wants
 from digilocker_gateway.webhooks.signing import new_secret
-from digilocker_gateway.webhooks.targets import UnsafeTarget, check_url
+from digilocker_gateway.webhooks.targets import UnsafeTarget, address_problem, check_url
 
 MAX_ENDPOINTS_PER_INSTANCE = 20
 
@@ -42,9 +43,16 @@ def checked_url(url: str, *, development: bool) -> str:
     (a name can be pointed elsewhere later)."""
     url = url.strip()
     try:
-        check_url(url, development=development)
+        _, host, _ = check_url(url, development=development)
     except UnsafeTarget as exc:
         raise InvalidPayload(f"url {exc}.") from None
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return url
+    problem = address_problem(literal, development=development)
+    if problem is not None:
+        raise InvalidPayload(f"url points at {problem}.")
     return url
 
 
