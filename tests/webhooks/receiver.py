@@ -38,6 +38,7 @@ class Receiver:
     # Statuses to answer with, in order; when they run out, 200.
     script: list[int] = field(default_factory=list)
     always: int | None = None  # answer this to everything (a receiver that is down)
+    location: str | None = None  # sent with a 3xx answer
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -77,10 +78,12 @@ def receiving() -> Iterator[Receiver]:
             answer = b'{"ok":true}' if status < 300 else b"receiver is broken " * 100
             self.send_response(status)
             self.send_header("content-length", str(len(answer)))
+            if 300 <= status < 400 and receiver.location:
+                self.send_header("location", receiver.location)
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        def log_message(self, format: str, *args: Any) -> None:
             del format, args
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

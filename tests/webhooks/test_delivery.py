@@ -136,8 +136,10 @@ async def test_replay_sends_one_delivery_failed_ones_and_a_requests_events_again
             for message in receiver.received:
                 by_request.setdefault(message.payload["data"]["id"], []).append(message.message_id)
             # A replay is the same message: the same webhook-id as the original.
-            assert len(by_request[first["id"]]) == 2 and len(set(by_request[first["id"]])) == 1
-            assert len(by_request[second["id"]]) == 3 and len(set(by_request[second["id"]])) == 1
+            assert len(by_request[first["id"]]) == 2
+            assert len(set(by_request[first["id"]])) == 1
+            assert len(by_request[second["id"]]) == 3
+            assert len(set(by_request[second["id"]])) == 1
             assert all(message.verified_by == [0] for message in receiver.received)
 
             neither = await gateway.client.post(url, json={}, headers=gateway.headers)
@@ -234,5 +236,6 @@ async def test_event_committed_before_a_crash_is_delivered_after_restart(
             async with second.runtime.reading() as session:
                 attempts = await session.scalar(select(func.count()).select_from(WebhookAttempt))
                 enabled = await session.scalar(select(WebhookEndpoint.enabled))
-            assert attempts == 1 and enabled is True
+            assert attempts == 1
+            assert enabled is True
             assert (await deliveries(second, endpoint["id"]))[0]["status"] == "delivered"
