@@ -170,7 +170,8 @@ async def verify_chains(
     session: AsyncSession, keyring: Keyring, *, product_instance_id: str | None = None
 ) -> ChainReport:
     """Walk every chain (or one product instance's) and report each row that was edited, each
-    run of rows that is missing, and a chain whose newest rows were removed."""
+    run of rows that is missing, and a chain whose newest rows were removed. Rows are streamed,
+    so `session` must be in a transaction (PostgreSQL's cursors live only inside one)."""
     report = ChainReport()
     heads_query = select(AuditChainHead)
     if product_instance_id is not None:
