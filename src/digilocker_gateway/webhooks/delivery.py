@@ -22,6 +22,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from digilocker_gateway import __version__
@@ -203,81 +204,83 @@ async def _read_bounded(response: httpx.Response, max_bytes: int) -> str | None:
     return text or None
 
 
-async def record(runtime: Runtime, claimed: Claimed, outcome: Outcome) -> None:
+async def record(
+    runtime: Runtime, session: AsyncSession, claimed: Claimed, outcome: Outcome
+) -> None:
+    """Keep one attempt's outcome: delivered, retried later, or failed for good."""
     settings = runtime.settings
     now = runtime.clock.now()
-    async with runtime.transaction() as session:
-        delivery = await session.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
-        if delivery is None or delivery.status != PENDING:
-            return  # its endpoint was deleted meanwhile, or another process took it over
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
-                attempted_at=now,
-                status_code=outcome.status_code,
-                latency_ms=outcome.latency_ms,
-                error=outcome.error,
-                response_excerpt=outcome.excerpt,
-            )
+    delivery = await session.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
+    if delivery is None or delivery.status != PENDING:
+        return  # its endpoint was deleted meanwhile, or another process took it over
+    session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id,
+            attempted_at=now,
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt,
         )
-        delivery.attempts += 1
-        delivery.claimed_until = None
-        delivery.claimed_by = None
-        delivery.last_status_code = outcome.status_code
-        delivery.last_error = outcome.error
-        if outcome.succeeded:
-            delivery.status = DELIVERED
-            delivery.delivered_at = now
-            await session.execute(
-                update(WebhookEndpoint)
-                .where(WebhookEndpoint.id == delivery.endpoint_id)
-                .values(consecutive_failures=0)
-                .execution_options(synchronize_session=False)
-            )
-            return
-        delay = backoff_seconds(
-            delivery.attempts,
-            base=settings.webhook_backoff_base_seconds,
-            cap=settings.webhook_backoff_max_seconds,
+    )
+    delivery.attempts += 1
+    delivery.claimed_until = None
+    delivery.claimed_by = None
+    delivery.last_status_code = outcome.status_code
+    delivery.last_error = outcome.error
+    if outcome.succeeded:
+        delivery.status = DELIVERED
+        delivery.delivered_at = now
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == delivery.endpoint_id)
+            .values(consecutive_failures=0)
+            .execution_options(synchronize_session=False)
         )
-        window_end = delivery.created_at + timedelta(seconds=settings.webhook_retry_window_seconds)
-        if now + timedelta(seconds=delay) > window_end:
-            delivery.status = FAILED
-        else:
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-        failures, enabled, product_instance_id = (
-            await session.execute(
-                update(WebhookEndpoint)
-                .where(WebhookEndpoint.id == delivery.endpoint_id)
-                .values(consecutive_failures=WebhookEndpoint.consecutive_failures + 1)
-                .returning(
-                    WebhookEndpoint.consecutive_failures,
-                    WebhookEndpoint.enabled,
-                    WebhookEndpoint.product_instance_id,
-                )
-                .execution_options(synchronize_session=False)
+        return
+    delay = backoff_seconds(
+        delivery.attempts,
+        base=settings.webhook_backoff_base_seconds,
+        cap=settings.webhook_backoff_max_seconds,
+    )
+    window_end = delivery.created_at + timedelta(seconds=settings.webhook_retry_window_seconds)
+    if now + timedelta(seconds=delay) > window_end:
+        delivery.status = FAILED
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+    failures, enabled, product_instance_id = (
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == delivery.endpoint_id)
+            .values(consecutive_failures=WebhookEndpoint.consecutive_failures + 1)
+            .returning(
+                WebhookEndpoint.consecutive_failures,
+                WebhookEndpoint.enabled,
+                WebhookEndpoint.product_instance_id,
             )
-        ).one()
-        limit = settings.webhook_disable_after_failures
-        if limit and enabled and failures >= limit:
-            reason = f"disabled after {failures} failed attempts in a row"
-            await session.execute(
-                update(WebhookEndpoint)
-                .where(WebhookEndpoint.id == delivery.endpoint_id)
-                .values(enabled=False, disabled_reason=reason, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            await append(
-                session,
-                runtime.keyring,
-                product_instance_id=product_instance_id,
-                request_id=None,
-                action=WEBHOOK_ENDPOINT_DISABLED,
-                actor=GATEWAY_ACTOR,
-                details={"endpointId": delivery.endpoint_id, "failures": failures},
-                now=now,
-            )
-            logger.warning("webhook endpoint %s %s", delivery.endpoint_id, reason)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    limit = settings.webhook_disable_after_failures
+    if limit and enabled and failures >= limit:
+        reason = f"disabled after {failures} failed attempts in a row"
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == delivery.endpoint_id)
+            .values(enabled=False, disabled_reason=reason, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await append(
+            session,
+            runtime.keyring,
+            product_instance_id=product_instance_id,
+            request_id=None,
+            action=WEBHOOK_ENDPOINT_DISABLED,
+            actor=GATEWAY_ACTOR,
+            details={"endpointId": delivery.endpoint_id, "failures": failures},
+            now=now,
+        )
+        logger.warning("webhook endpoint %s %s", delivery.endpoint_id, reason)
 
 
 async def deliver_due(runtime: Runtime, http: httpx.AsyncClient) -> int:
@@ -286,8 +289,11 @@ async def deliver_due(runtime: Runtime, http: httpx.AsyncClient) -> int:
     if not claimed:
         return 0
     outcomes = await asyncio.gather(*(send(runtime, http, item) for item in claimed))
-    for item, outcome in zip(claimed, outcomes, strict=True):
-        await record(runtime, item, outcome)
+    # One transaction for the batch: one commit instead of one per delivery. If it fails, the
+    # claims run out and the batch is sent again (at least once).
+    async with runtime.transaction() as session:
+        for item, outcome in zip(claimed, outcomes, strict=True):
+            await record(runtime, session, item, outcome)
     return len(claimed)
 
 
