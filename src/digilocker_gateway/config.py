@@ -7,6 +7,7 @@ at all (`_refuse_dev_placeholders_in_production`), so no command can run with th
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -260,3 +261,16 @@ class Settings(BaseSettings):
     # How a file download's client address is kept: its network (/24, /48), a keyed hash, or
     # not at all.
     audit_client_ip: Literal["truncate", "hash", "none"] = "truncate"
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # Refused at startup rather than at every delivery attempt.
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"DLG_WEBHOOK_ALLOWED_NETWORKS: {network!r} is not a CIDR"
+                ) from None
+        return value

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from digilocker_gateway.config import Settings
 from digilocker_gateway.webhooks.targets import (
     UnsafeTarget,
     address_problem,
@@ -108,3 +111,8 @@ async def test_redirects_are_not_followed(gateway: Gateway) -> None:
         assert delivery["status"] == "pending"
         assert delivery["attempts"][0]["statusCode"] == 307
         assert target.received == []
+
+
+def test_allowed_networks_that_are_not_cidrs_are_refused_at_startup(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="not a CIDR"):
+        Settings(data_dir=tmp_path, webhook_allowed_networks=["10.0.0.0/33"])

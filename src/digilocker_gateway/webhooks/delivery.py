@@ -17,6 +17,7 @@ import asyncio
 import logging
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -117,6 +118,9 @@ async def claim_due(runtime: Runtime, *, limit: int) -> list[Claimed]:
         )
         if not ids:
             return []
+        # A claim of its own, not just this process's id: two loops of one process never
+        # send the same row.
+        claim = f"{runtime.worker_id[:60]}:{uuid.uuid4().hex[:12]}"
         await session.execute(
             update(WebhookDelivery)
             .where(
@@ -126,7 +130,7 @@ async def claim_due(runtime: Runtime, *, limit: int) -> list[Claimed]:
             )
             .values(
                 claimed_until=now + timedelta(seconds=settings.webhook_claim_seconds),
-                claimed_by=runtime.worker_id,
+                claimed_by=claim,
             )
             .execution_options(synchronize_session=False)
         )
@@ -135,7 +139,7 @@ async def claim_due(runtime: Runtime, *, limit: int) -> list[Claimed]:
                 select(WebhookDelivery.id, WebhookEndpoint, WebhookEvent.id, WebhookEvent.payload)
                 .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
                 .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
-                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claimed_by == runtime.worker_id)
+                .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claimed_by == claim)
                 .order_by(WebhookDelivery.id)
             )
         ).all()
