@@ -304,6 +304,13 @@ Index(
     WebhookDelivery.status,
     WebhookDelivery.next_attempt_at,
 )
+# The claim's "no earlier pending delivery of this request to this endpoint" check.
+Index(
+    "ix_webhook_deliveries_endpoint_id_request_id_status",
+    WebhookDelivery.endpoint_id,
+    WebhookDelivery.request_id,
+    WebhookDelivery.status,
+)
 Index(
     "ix_audit_records_product_instance_id_seq",
     AuditRecord.product_instance_id,

@@ -105,6 +105,11 @@ def upgrade() -> None:
         "webhook_deliveries",
         ["status", "next_attempt_at"],
     )
+    op.create_index(
+        "ix_webhook_deliveries_endpoint_id_request_id_status",
+        "webhook_deliveries",
+        ["endpoint_id", "request_id", "status"],
+    )
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
