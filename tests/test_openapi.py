@@ -21,6 +21,17 @@ EXPECTED = {
     # Gateway extensions (docs/journey-options.md §3, §4).
     ("get", "/api/digilocker/{request_id}/issued"),
     ("post", "/api/digilocker/accounts/verify"),
+    # Gateway extensions: webhooks (docs/webhooks.md §6) and the audit log (docs/audit.md §4).
+    ("post", "/api/digilocker/webhooks"),
+    ("get", "/api/digilocker/webhooks"),
+    ("get", "/api/digilocker/webhooks/deliveries"),
+    ("get", "/api/digilocker/webhooks/{endpoint_id}"),
+    ("patch", "/api/digilocker/webhooks/{endpoint_id}"),
+    ("delete", "/api/digilocker/webhooks/{endpoint_id}"),
+    ("post", "/api/digilocker/webhooks/{endpoint_id}/rotate-secret"),
+    ("get", "/api/digilocker/webhooks/{endpoint_id}/deliveries"),
+    ("post", "/api/digilocker/webhooks/{endpoint_id}/replay"),
+    ("get", "/api/digilocker/{request_id}/audit"),
 }
 
 

@@ -20,6 +20,7 @@ from digilocker_gateway import __version__
 from digilocker_gateway.aadhaar import endpoints as aadhaar_endpoints
 from digilocker_gateway.accounts import endpoints as account_endpoints
 from digilocker_gateway.accounts.schemas import AccountCheck
+from digilocker_gateway.audit import endpoints as audit_endpoints
 from digilocker_gateway.config import CALLBACK_PATH, SIMULATOR_MOUNT, Settings
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
@@ -38,6 +39,8 @@ from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
+from digilocker_gateway.webhooks import endpoints as webhook_endpoints
+from digilocker_gateway.webhooks.schemas import WEBHOOK_BODIES
 
 logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
@@ -97,6 +100,8 @@ def create_app(
     app.include_router(request_endpoints.browser_router)
     app.include_router(document_endpoints.files_router)
     app.include_router(account_endpoints.router)
+    app.include_router(webhook_endpoints.router)
+    app.include_router(audit_endpoints.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -125,7 +130,9 @@ def create_app(
 
         app.include_router(demo_router())
 
-    install_openapi(app, body_models=(DigilockerRequestCreate, DocumentFetch, AccountCheck))
+    install_openapi(
+        app, body_models=(DigilockerRequestCreate, DocumentFetch, AccountCheck, *WEBHOOK_BODIES)
+    )
     install_docs_pages(app)
 
     if settings.uses_embedded_simulator:

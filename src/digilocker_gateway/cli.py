@@ -8,8 +8,9 @@ import logging
 import os
 import shlex
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -17,6 +18,9 @@ from pydantic import ValidationError
 from digilocker_gateway import __version__
 from digilocker_gateway.config import Settings
 from digilocker_gateway.kit.private_files import private_directory
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
@@ -456,3 +460,349 @@ def _register_client() -> None:
 
 
 _register_client()
+# Webhooks (docs/webhooks.md §6) and the audit log (docs/audit.md §4).
+
+
+def _when_option(value: str | None) -> datetime | None:
+    """An ISO 8601 time from the command line; without an offset it is read as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@admin.group("webhooks")
+def admin_webhooks() -> None:
+    """Webhook endpoints of a product instance: add, list, change, rotate, replay."""
+
+
+product_instance_option = click.option(
+    "--product-instance", "product_instance_id", required=True, help="Product instance id."
+)
+
+
+def _print_json(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@admin_webhooks.command("create")
+@product_instance_option
+@click.option("--url", required=True, help="https URL (http only to loopback in development).")
+@click.option("--event", "event_types", multiple=True, help="An event type (default: all).")
+@click.option("--disabled", is_flag=True, help="Create it disabled.")
+def webhooks_create(
+    product_instance_id: str, url: str, event_types: tuple[str, ...], disabled: bool
+) -> None:
+    """Add an endpoint; its signing secret is printed only now."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+
+    async def go() -> dict[str, object]:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                created = await service.create_endpoint(
+                    session,
+                    product_instance_id=product_instance_id,
+                    url=url,
+                    event_types=list(event_types),
+                    enabled=not disabled,
+                    sealed=runtime.sealed,
+                    now=runtime.clock.now(),
+                    development=settings.environment == "dev",
+                )
+                return {**service.endpoint_view(created.endpoint), "secret": created.secret}
+
+    _print_json(_run_gateway_call(go))
+
+
+def _run_gateway_call(go: Callable[[], Awaitable[T]]) -> T:
+    """`_run`, with the gateway's own refusals (a bad URL, an unknown id) as one line."""
+    from digilocker_gateway.errors import GatewayError
+
+    try:
+        return _run(go)
+    except GatewayError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail}") from None
+
+
+@admin_webhooks.command("list")
+@product_instance_option
+def webhooks_list(product_instance_id: str) -> None:
+    """The product instance's endpoints (never their secrets)."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+
+    async def go() -> list[dict[str, object]]:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.reading() as session:
+                found = await service.list_endpoints(
+                    session, product_instance_id=product_instance_id
+                )
+                return [service.endpoint_view(endpoint) for endpoint in found]
+
+    _print_json(_run_gateway_call(go))
+
+
+@admin_webhooks.command("update")
+@product_instance_option
+@click.argument("endpoint_id")
+@click.option("--url", default=None)
+@click.option("--event", "event_types", multiple=True, help="Replace the event types.")
+@click.option("--all-events", is_flag=True, help="Receive every event type.")
+@click.option("--enable/--disable", "enabled", default=None)
+def webhooks_update(
+    product_instance_id: str,
+    endpoint_id: str,
+    url: str | None,
+    event_types: tuple[str, ...],
+    all_events: bool,
+    enabled: bool | None,
+) -> None:
+    """Change an endpoint's URL, event types or enabled flag."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+    chosen = [] if all_events else (list(event_types) or None)
+
+    async def go() -> dict[str, object]:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                found = await service.update_endpoint(
+                    session,
+                    product_instance_id=product_instance_id,
+                    endpoint_id=endpoint_id,
+                    url=url,
+                    event_types=chosen,
+                    enabled=enabled,
+                    now=runtime.clock.now(),
+                    development=settings.environment == "dev",
+                )
+                return service.endpoint_view(found)
+
+    _print_json(_run_gateway_call(go))
+
+
+@admin_webhooks.command("delete")
+@product_instance_option
+@click.argument("endpoint_id")
+def webhooks_delete(product_instance_id: str, endpoint_id: str) -> None:
+    """Delete an endpoint and its pending deliveries."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+
+    async def go() -> None:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                await service.delete_endpoint(
+                    session, product_instance_id=product_instance_id, endpoint_id=endpoint_id
+                )
+
+    _run_gateway_call(go)
+    click.echo(f"deleted {endpoint_id}")
+
+
+@admin_webhooks.command("rotate-secret")
+@product_instance_option
+@click.argument("endpoint_id")
+@click.option(
+    "--overlap",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seconds the old secret still signs (default DLG_WEBHOOK_ROTATION_OVERLAP_SECONDS).",
+)
+def webhooks_rotate(product_instance_id: str, endpoint_id: str, overlap: int | None) -> None:
+    """Give an endpoint a new signing secret, printed only now."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+
+    async def go() -> dict[str, object]:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                rotated = await service.rotate_secret(
+                    session,
+                    product_instance_id=product_instance_id,
+                    endpoint_id=endpoint_id,
+                    overlap_seconds=(
+                        settings.webhook_rotation_overlap_seconds if overlap is None else overlap
+                    ),
+                    sealed=runtime.sealed,
+                    now=runtime.clock.now(),
+                )
+                view = service.endpoint_view(rotated.endpoint)
+                return {
+                    "id": endpoint_id,
+                    "secret": rotated.secret,
+                    "previousSecretExpiresAt": view["previousSecretExpiresAt"],
+                }
+
+    _print_json(_run_gateway_call(go))
+
+
+@admin_webhooks.command("deliveries")
+@product_instance_option
+@click.option("--endpoint", "endpoint_id", default=None, help="Only this endpoint's.")
+@click.option("--request", "request_id", default=None, help="Only this request's.")
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]), default=None)
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+def webhooks_deliveries(
+    product_instance_id: str,
+    endpoint_id: str | None,
+    request_id: str | None,
+    status: str | None,
+    limit: int,
+) -> None:
+    """Deliveries, newest first, with each attempt."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+
+    async def go() -> list[dict[str, object]]:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.reading() as session:
+                return await service.list_deliveries(
+                    session,
+                    product_instance_id=product_instance_id,
+                    endpoint_id=endpoint_id,
+                    request_id=request_id,
+                    status=status,
+                    limit=limit,
+                )
+
+    _print_json(_run_gateway_call(go))
+
+
+@admin_webhooks.command("replay")
+@product_instance_option
+@click.option("--endpoint", "endpoint_id", required=True, help="The endpoint to send to.")
+@click.option("--delivery", "delivery_id", type=int, default=None, help="One delivery.")
+@click.option("--failed-since", default=None, help="Every failed delivery since (ISO 8601).")
+@click.option("--request", "request_id", default=None, help="Every event of a request.")
+def webhooks_replay(
+    product_instance_id: str,
+    endpoint_id: str,
+    delivery_id: int | None,
+    failed_since: str | None,
+    request_id: str | None,
+) -> None:
+    """Queue events again (same webhook-id); a running gateway delivers them."""
+    from digilocker_gateway.runtime_build import standalone_runtime
+    from digilocker_gateway.webhooks import service
+
+    settings = _data_settings(create=False)
+    since = _when_option(failed_since)
+
+    async def go() -> int:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                return await service.replay(
+                    session,
+                    product_instance_id=product_instance_id,
+                    endpoint_id=endpoint_id,
+                    delivery_id=delivery_id,
+                    failed_since=since,
+                    request_id=request_id,
+                    now=runtime.clock.now(),
+                )
+
+    click.echo(f"queued {_run_gateway_call(go)} deliveries")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log of consents and access to users' data."""
+
+
+@audit.command("export")
+@click.option("--since", default=None, help="Rows created at or after (ISO 8601).")
+@click.option("--format", "file_format", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
+def audit_export(since: str | None, file_format: str, output: Path | None) -> None:
+    """Write the audit log out, chain by chain, with every column (so it can be re-checked)."""
+    from rich.progress import Progress
+
+    from digilocker_gateway.audit.export import count_since, export_lines
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    settings = _data_settings(create=False)
+    start = _when_option(since)
+
+    async def go() -> int:
+        written = 0
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.reading() as session:
+                total = await count_since(session, start)
+            stream = output.open("w", encoding="utf-8", newline="") if output else None
+            try:
+                # The bar goes to standard error, so standard output stays the export itself.
+                with Progress(console=_stderr_console(), transient=True) as progress:
+                    task = progress.add_task("audit rows", total=total)
+                    async with runtime.transaction() as session:
+                        async for line in export_lines(
+                            session,
+                            since=start,
+                            file_format=file_format,  # type: ignore[arg-type]
+                            on_row=lambda: progress.advance(task),
+                        ):
+                            if stream is not None:
+                                stream.write(line)
+                            else:
+                                click.echo(line, nl=False)
+                            written += 1
+            finally:
+                if stream is not None:
+                    stream.close()
+        return written
+
+    lines = _run(go)
+    rows = lines - 1 if file_format == "csv" else lines
+    click.echo(f"exported {rows} audit rows", err=True)
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@audit.command("verify")
+@click.option("--product-instance", "product_instance_id", default=None, help="Only this chain.")
+def audit_verify(product_instance_id: str | None) -> None:
+    """Check every chain: an edited, deleted or reordered row is reported; exit status 1."""
+    from digilocker_gateway.audit.log import ChainReport, verify_chains
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    settings = _data_settings(create=False)
+
+    async def go() -> ChainReport:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                return await verify_chains(
+                    session, runtime.keyring, product_instance_id=product_instance_id
+                )
+
+    report = _run(go)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if not report.intact:
+        raise click.ClickException(
+            f"audit log tampered: {len(report.problems)} problem(s) in {report.chains} chain(s)"
+        )
+    click.echo(f"audit log intact: {report.rows} rows in {report.chains} chain(s)")

@@ -7,6 +7,7 @@ at all (`_refuse_dev_placeholders_in_production`), so no command can run with th
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -236,3 +237,45 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("production settings refused: " + "; ".join(problems))
         return self
+
+    # Webhooks (docs/webhooks.md). A delivery is one POST; a 2xx answer within the timeout is
+    # success, anything else is retried with exponential backoff and jitter until the retry
+    # window has passed since the event, then marked failed.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_window_seconds: int = Field(default=24 * 3600, ge=0)
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    # An endpoint is disabled after this many failed attempts in a row (0: never).
+    webhook_disable_after_failures: int = Field(default=100, ge=0)
+    # How much of a receiver's answer is read (and the first 200 characters kept).
+    webhook_max_response_bytes: int = Field(default=4096, ge=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_batch_size: int = Field(default=50, gt=0)
+    # A process that claimed a delivery and died: after this, another process sends it.
+    webhook_claim_seconds: float = Field(default=60.0, gt=0)
+    # How long the replaced secret still signs after a rotation, unless the call says.
+    webhook_rotation_overlap_seconds: int = Field(default=24 * 3600, ge=0)
+    # Networks a webhook may point at although they are private (an internal receiver), as
+    # CIDRs; metadata addresses stay refused.
+    webhook_allowed_networks: list[str] = []
+    # Events (and their delivery records) are kept this long, for replay.
+    webhook_event_retention_days: int = Field(default=30, ge=1)
+
+    # The audit log (docs/audit.md): kept this long, whatever the request's lifetime.
+    audit_retention_days: int = Field(default=7 * 365, ge=1)
+    # How a file download's client address is kept: its network (/24, /48), a keyed hash, or
+    # not at all.
+    audit_client_ip: Literal["truncate", "hash", "none"] = "truncate"
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # Refused at startup rather than at every delivery attempt.
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"DLG_WEBHOOK_ALLOWED_NETWORKS: {network!r} is not a CIDR"
+                ) from None
+        return value

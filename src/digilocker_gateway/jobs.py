@@ -12,6 +12,8 @@ from digilocker_gateway.documents.tasks import catalogue_due, refresh_catalogue
 from digilocker_gateway.kit.leases import last_run, release, try_acquire
 from digilocker_gateway.requests.tasks import purge_expired, sweep_unfinished_writes
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.webhooks.delivery import delivery_loop
+from digilocker_gateway.webhooks.tasks import prune_webhooks_and_audit
 
 logger = logging.getLogger("digilocker_gateway.jobs")
 
@@ -107,5 +109,19 @@ def start_background_jobs(runtime: Runtime) -> list[asyncio.Task[None]]:
                 lease_seconds=3600,
             ),
             name="documents.refresh_catalogue",
+        ),
+        # Every process delivers: rows are claimed one by one (webhooks/delivery.py), so no
+        # job lease is needed and deliveries spread over the processes.
+        asyncio.create_task(delivery_loop(runtime), name="webhooks.deliver"),
+        asyncio.create_task(
+            _loop(
+                runtime,
+                "webhooks.prune",
+                prune_webhooks_and_audit,
+                every("webhooks.prune", 3600),
+                poll_seconds=60,
+                lease_seconds=3600,
+            ),
+            name="webhooks.prune",
         ),
     ]

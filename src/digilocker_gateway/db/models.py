@@ -206,3 +206,140 @@ class JobLease(Base):
 
 
 Index("ix_stored_files_valid_upto", StoredFile.valid_upto)
+
+
+class WebhookEndpoint(Base):
+    """A URL a product instance receives events at (docs/webhooks.md §1). Its signing secret is
+    sealed (storage/sealed.py); during a rotation the previous secret signs too, until
+    `previous_secret_expires_at`."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    product_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("product_instances.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[str] = mapped_column(Text, default="")  # comma list; "" = every event
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret_enc: Mapped[str] = mapped_column(Text)
+    previous_secret_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # Failed attempts in a row; reset by any success. Past the setting the endpoint is disabled.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookEvent(Base):
+    """The outbox: one row per event, written in the transaction of the change it reports. It
+    outlives its request (no foreign key to it): a purged request's events stay replayable
+    until the outbox retention ends."""
+
+    __tablename__ = "webhook_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)  # the webhook-id header
+    product_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("product_instances.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[str] = mapped_column(String(36), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # the exact JSON body that is signed and sent
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: its retry schedule is kept here, so retries survive restarts.
+    A process claims a due row (`claimed_until`) before it sends it."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_seq: Mapped[int] = mapped_column(
+        ForeignKey("webhook_events.seq", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(12))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookAttempt(Base):
+    """One try of a delivery: what the receiver answered, never more than a short excerpt."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+    response_excerpt: Mapped[str | None] = mapped_column(String(256), default=None)
+
+
+class AuditRecord(Base):
+    """The audit log (docs/audit.md): append-only, hash-chained per product instance. It
+    outlives the request and the product instance it names (no foreign keys), and holds no
+    personal data: names of what happened, never the data itself."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product_instance_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... within the product instance
+    request_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(80))
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The newest link of each product instance's chain (so a deleted last row is seen too),
+    and where retention cut the chain's beginning off."""
+
+    __tablename__ = "audit_chain_heads"
+
+    product_instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Rows up to this seq were removed by retention; the next row chains to `pruned_hash`.
+    pruned_through_seq: Mapped[int] = mapped_column(Integer, default=0)
+    pruned_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+Index(
+    "ix_webhook_deliveries_status_next_attempt_at",
+    WebhookDelivery.status,
+    WebhookDelivery.next_attempt_at,
+)
+# The claim's "no earlier pending delivery of this request to this endpoint" check.
+Index(
+    "ix_webhook_deliveries_endpoint_id_request_id_status",
+    WebhookDelivery.endpoint_id,
+    WebhookDelivery.request_id,
+    WebhookDelivery.status,
+)
+Index(
+    "ix_audit_records_product_instance_id_seq",
+    AuditRecord.product_instance_id,
+    AuditRecord.seq,
+    unique=True,
+)

@@ -163,8 +163,11 @@ async def issued(request_id: str, runtime: RuntimeDep, tenant: TenantDep) -> Iss
 
 
 @files_router.get(FILES_PATH + "/{token}")
-async def download(token: str, runtime: RuntimeDep) -> StreamingResponse:
-    opened = await open_signed_file(runtime, token)
+async def download(token: str, request: Request, runtime: RuntimeDep) -> StreamingResponse:
+    client = request.client
+    opened = await open_signed_file(
+        runtime, token, client_ip=client.host if client is not None else None
+    )
 
     async def body() -> AsyncIterator[bytes]:
         async for chunk in opened.chunks:

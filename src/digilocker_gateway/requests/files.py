@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digilocker_gateway.audit import log as audit
 from digilocker_gateway.config import FILES_PATH
 from digilocker_gateway.db.models import OfflineEkycFile, RequestRecord, StoredFile
 from digilocker_gateway.errors import NotFound
+from digilocker_gateway.kit.web import current_trace_id
 from digilocker_gateway.requests.service import get_request, require_authenticated
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
@@ -26,6 +28,7 @@ from digilocker_gateway.storage.signed_urls import (
     verify_file_token,
 )
 from digilocker_gateway.tenants.tenant import Tenant
+from digilocker_gateway.webhooks import events
 
 # The content type each fetch-document `format` is stored and served as.
 CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
@@ -121,7 +124,7 @@ async def keep_file(
                 for_update=True,
             )
             require_authenticated(row)
-            await record_file(
+            stored = await record_file(
                 session,
                 request_id=request_id,
                 blob_key=blob_key,
@@ -133,11 +136,42 @@ async def keep_file(
                 now=runtime.clock.now(),
                 valid_upto=valid_upto,
             )
+            await _report_fetch(runtime, session, tenant, stored)
     except BaseException:
         await runtime.blobs.delete(blob_key)
         raise
     url = await signed_url(runtime, blob_key, valid_upto, filename, content_type=content_type)
     return IssuedFileUrl(url, valid_upto)
+
+
+async def _report_fetch(
+    runtime: Runtime, session: AsyncSession, tenant: Tenant, stored: StoredFile
+) -> None:
+    """A document or the Aadhaar XML was fetched and kept: an event and an audit row, in the
+    transaction that keeps the file. Neither carries the file, its URL or its contents."""
+    aadhaar = stored.kind == "aadhaar_xml"
+    now = stored.created_at
+    data: dict[str, object] = {"fileId": stored.id, "contentType": stored.content_type}
+    if not aadhaar:
+        data |= {"docType": stored.doc_type, "orgId": stored.org_id}
+    await events.emit(
+        session,
+        product_instance_id=tenant.product_instance_id,
+        request_id=stored.request_id,
+        event_type=events.AADHAAR_FETCHED if aadhaar else events.DOCUMENT_FETCHED,
+        data=data,
+        now=now,
+    )
+    await audit.append(
+        session,
+        runtime.keyring,
+        product_instance_id=tenant.product_instance_id,
+        request_id=stored.request_id,
+        action=audit.AADHAAR_FETCHED if aadhaar else audit.DOCUMENT_FETCHED,
+        actor=audit.client_actor(tenant.client_id),
+        details={**data, "traceId": current_trace_id()},
+        now=now,
+    )
 
 
 async def delete_request_files(runtime: Runtime, session: AsyncSession, request_id: str) -> int:
@@ -161,9 +195,12 @@ class OpenedFile:
     chunks: AsyncIterator[bytes]
 
 
-async def open_signed_file(runtime: Runtime, token: str) -> OpenedFile:
+async def open_signed_file(
+    runtime: Runtime, token: str, *, client_ip: str | None = None
+) -> OpenedFile:
     """The file behind a signed URL, if the URL is genuine and unexpired and the file still
-    belongs to a live, unrevoked request. Every failure is the same 404."""
+    belongs to a live, unrevoked request. Every failure is the same 404. Each download is an
+    audit row (docs/audit.md §2), with the client address as `audit_client_ip` says."""
     now = runtime.clock.now()
     try:
         signed = verify_file_token(runtime.keyring, token, now=now)
@@ -191,10 +228,32 @@ async def open_signed_file(runtime: Runtime, token: str) -> OpenedFile:
         if expired or request.status == RequestStatus.REVOKED:
             raise NotFound("This file link is invalid or has expired.")
         content_type, size = stored.content_type, stored.size
+        owner, request_id = request.product_instance_id, request.id
+        details = {"fileId": stored.id, "kind": stored.kind, "docType": stored.doc_type}
     elif offline is not None and offline.valid_upto > now:
         content_type, size = offline.content_type, offline.size
+        owner, request_id = offline.product_instance_id, None
+        details = {"fileId": offline.id, "kind": "offline_ekyc", "docType": ""}
     else:
         raise NotFound("This file link is invalid or has expired.")
+    async with runtime.transaction() as session:
+        await audit.append(
+            session,
+            runtime.keyring,
+            product_instance_id=owner,
+            request_id=request_id,
+            action=audit.FILE_DOWNLOADED,
+            actor="file_url",
+            details={
+                **details,
+                "clientIp": audit.client_ip_for_audit(
+                    client_ip,
+                    mode=runtime.settings.audit_client_ip,
+                    key=runtime.keyring.subkey("audit-client-ip"),
+                ),
+            },
+            now=now,
+        )
     try:
         chunks = await runtime.blobs.open(signed.blob_key)
     except BlobNotFound:

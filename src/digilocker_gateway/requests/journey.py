@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from digilocker_gateway.audit import log as audit
 from digilocker_gateway.db.models import ProductInstance, RequestRecord
 from digilocker_gateway.kit.text import printable_prefix
+from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.requests.options import JourneyOptions
 from digilocker_gateway.requests.redirects import failure_redirect, success_redirect
 from digilocker_gateway.requests.service import keep_user_details, state_digest
@@ -36,6 +39,7 @@ from digilocker_gateway.upstream.protocol import (
     make_pkce_pair,
     make_state,
 )
+from digilocker_gateway.webhooks import events
 
 logger = logging.getLogger("digilocker_gateway.journey")
 
@@ -190,6 +194,7 @@ async def complete_callback(
             # not attach this user's DigiLocker to their request. The state stays spent
             # (committed), and the browser is shown a page, not sent on.
             row.failure_code = "browser_mismatch"
+            await _report_failure(runtime, session, row, now)
         else:
             outcome = _consume(
                 runtime,
@@ -201,6 +206,8 @@ async def complete_callback(
                 verifier_enc=verifier_enc,
                 now=now,
             )
+            if isinstance(outcome, str):
+                await _report_failure(runtime, session, row, now)
         await session.flush()
     if outcome is None:
         raise JourneyPage(
@@ -229,6 +236,7 @@ async def complete_callback(
             failed = await session.get(RequestRecord, consumed.request_id)
             if failed is not None:
                 failed.failure_code = failure_code
+                await _report_failure(runtime, session, failed, runtime.clock.now())
         return failure_redirect(
             consumed.redirect_url,
             request_id=consumed.request_id,
@@ -298,10 +306,44 @@ async def _store_grant(
             phone_number=tokens.mobile,
         )
         row.details_pending = True
+        reconsent = row.reauth_required_at is not None or row.status == RequestStatus.AUTHENTICATED
         row.reauth_required_at = None
         row.status = RequestStatus.AUTHENTICATED
         row.callback_completed_at = now
         row.failure_code = None
+        doc_types = list(consented_doctypes(tokens.scope))
+        await events.emit(
+            session,
+            product_instance_id=row.product_instance_id,
+            request_id=row.id,
+            event_type=events.REQUEST_AUTHENTICATED,
+            data={"status": row.status.value, "docTypes": doc_types, "reconsent": reconsent},
+            now=now,
+        )
+        consent_until = (
+            to_ist_iso(datetime.fromtimestamp(tokens.consent_valid_till, UTC))
+            if tokens.consent_valid_till
+            else None
+        )
+        await audit.append(
+            session,
+            runtime.keyring,
+            product_instance_id=row.product_instance_id,
+            request_id=row.id,
+            action=audit.CONSENT_GIVEN,
+            actor=audit.USER_ACTOR,
+            details={
+                "docTypes": doc_types,
+                "scope": list(tokens.scope),
+                # The gateway sends DigiLocker no purpose of its own; the request's lifetime is
+                # how long the business may use the consent through the gateway.
+                "purpose": None,
+                "consentValidTill": consent_until,
+                "requestValidUpto": to_ist_iso(row.valid_upto),
+                "reconsent": reconsent,
+            },
+            now=now,
+        )
     if replaced is not None:
         await _revoke_quietly(runtime.upstream(tenant), replaced)
     return True
@@ -346,6 +388,34 @@ def _consume(
         row.redirect_url,
         runtime.sealed.open(PKCE_VERIFIER, row.id, verifier_enc),
     )
+
+
+async def _report_failure(
+    runtime: Runtime, session: AsyncSession, row: RequestRecord, now: datetime
+) -> None:
+    """A callback that ended without a grant: `request.consent_denied` when the user said no
+    (also an audit row), `request.failed` with its errCode otherwise."""
+    code = row.failure_code or DEFAULT_CALLBACK_ERROR_CODE
+    denied = code == "user_consent_not_given"
+    await events.emit(
+        session,
+        product_instance_id=row.product_instance_id,
+        request_id=row.id,
+        event_type=events.REQUEST_CONSENT_DENIED if denied else events.REQUEST_FAILED,
+        data={"status": row.status.value, "errCode": code},
+        now=now,
+    )
+    if denied:
+        await audit.append(
+            session,
+            runtime.keyring,
+            product_instance_id=row.product_instance_id,
+            request_id=row.id,
+            action=audit.CONSENT_DENIED,
+            actor=audit.USER_ACTOR,
+            details={"docTypes": [doc for doc in row.doc_types.split(",") if doc]},
+            now=now,
+        )
 
 
 def _same_browser(runtime: Runtime, state: str, cookies: Mapping[str, str]) -> bool:

@@ -36,6 +36,7 @@ from digilocker_gateway.storage.sealed import (
 )
 from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.protocol import consented_doctypes
+from digilocker_gateway.webhooks import events
 
 
 def state_digest(state: str) -> str:
@@ -85,6 +86,18 @@ async def create_request(
     )
     session.add(row)
     await session.flush()
+    await events.emit(
+        session,
+        product_instance_id=tenant.product_instance_id,
+        request_id=request_id,
+        event_type=events.REQUEST_CREATED,
+        data={
+            "status": row.status.value,
+            "docTypes": [doc for doc in row.doc_types.split(",") if doc],
+            "validUpto": to_ist_iso(row.valid_upto),
+        },
+        now=now,
+    )
     return row
 
 

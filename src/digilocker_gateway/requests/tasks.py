@@ -6,13 +6,16 @@ without doing the same work twice."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from digilocker_gateway.audit import log as audit
 from digilocker_gateway.db.models import OfflineEkycFile, RequestRecord, StoredFile
 from digilocker_gateway.requests.files import delete_request_files
 from digilocker_gateway.runtime import Runtime
+from digilocker_gateway.webhooks import events
 
 logger = logging.getLogger("digilocker_gateway.purge")
 
@@ -23,20 +26,18 @@ async def purge_expired(runtime: Runtime, *, batch_size: int = 200) -> int:
     while True:
         now = runtime.clock.now()
         async with runtime.transaction() as session:
-            ids = (
-                (
-                    await session.execute(
-                        select(RequestRecord.id)
-                        .where(RequestRecord.valid_upto <= now)
-                        .limit(batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
+            expired = (
+                await session.execute(
+                    select(RequestRecord.id, RequestRecord.product_instance_id)
+                    .where(RequestRecord.valid_upto <= now)
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True)
                 )
-                .scalars()
-                .all()
-            )
-            for request_id in ids:
+            ).all()
+            ids = [request_id for request_id, _ in expired]
+            for request_id, product_instance_id in expired:
                 await delete_request_files(runtime, session, request_id)
+                await _report_purge(runtime, session, product_instance_id, request_id, now)
             if ids:
                 await session.execute(delete(RequestRecord).where(RequestRecord.id.in_(ids)))
         purged += len(ids)
@@ -48,6 +49,39 @@ async def purge_expired(runtime: Runtime, *, batch_size: int = 200) -> int:
     if purged:
         logger.info("purged %d expired requests", purged)
     return purged
+
+
+async def _report_purge(
+    runtime: Runtime,
+    session: AsyncSession,
+    product_instance_id: str,
+    request_id: str,
+    now: datetime,
+) -> None:
+    """The request reached its `validUpto` and its data is gone: both are events and audit
+    rows, written in the purge's transaction (docs/webhooks.md §2, docs/audit.md §2)."""
+    for event_type, action in (
+        (events.REQUEST_EXPIRED, audit.REQUEST_EXPIRED),
+        (events.REQUEST_PURGED, audit.REQUEST_PURGED),
+    ):
+        await events.emit(
+            session,
+            product_instance_id=product_instance_id,
+            request_id=request_id,
+            event_type=event_type,
+            data={},
+            now=now,
+        )
+        await audit.append(
+            session,
+            runtime.keyring,
+            product_instance_id=product_instance_id,
+            request_id=request_id,
+            action=action,
+            actor=audit.GATEWAY_ACTOR,
+            details={},
+            now=now,
+        )
 
 
 async def _purge_expired_files(runtime: Runtime, *, batch_size: int) -> None:

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from digilocker_gateway.audit import log as audit
 from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.errors import InvalidToken, UpstreamServerError
 from digilocker_gateway.requests.files import delete_request_files
@@ -22,6 +23,7 @@ from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.sealed import ACCESS_TOKEN, REFRESH_TOKEN
 from digilocker_gateway.tenants.tenant import Tenant
 from digilocker_gateway.upstream.errors import UpstreamError, UpstreamResponseError
+from digilocker_gateway.webhooks import events
 
 logger = logging.getLogger("digilocker_gateway.tokens")
 
@@ -92,6 +94,14 @@ async def _refresh(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
             # Kept (committed) before the 401: the grant is unusable, and the user can be sent
             # through the journey again to consent anew (docs/errors.md, re-consent).
             row.reauth_required_at = now
+            await events.emit(
+                session,
+                product_instance_id=tenant.product_instance_id,
+                request_id=row.id,
+                event_type=events.REQUEST_REAUTH_REQUIRED,
+                data={"status": row.status.value, "reauthRequired": True},
+                now=now,
+            )
         else:
             row.access_token_enc = runtime.sealed.seal(ACCESS_TOKEN, row.id, tokens.access_token)
             if tokens.refresh_token:
@@ -171,3 +181,21 @@ async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
         row.access_expires_at = None
         row.revoked_at = now
         await delete_request_files(runtime, session, request_id)
+        await events.emit(
+            session,
+            product_instance_id=tenant.product_instance_id,
+            request_id=row.id,
+            event_type=events.REQUEST_REVOKED,
+            data={"status": row.status.value},
+            now=now,
+        )
+        await audit.append(
+            session,
+            runtime.keyring,
+            product_instance_id=tenant.product_instance_id,
+            request_id=row.id,
+            action=audit.REQUEST_REVOKED,
+            actor=audit.client_actor(tenant.client_id),
+            details={},
+            now=now,
+        )

@@ -35,6 +35,7 @@ from digilocker_gateway.db.models import (
     ProductInstance,
     RequestRecord,
     StoredFile,
+    WebhookEndpoint,
 )
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.encryption import DecryptionError
@@ -48,6 +49,8 @@ from digilocker_gateway.storage.sealed import (
     PHONE_NUMBER,
     PKCE_VERIFIER,
     REFRESH_TOKEN,
+    WEBHOOK_PREVIOUS_SECRET,
+    WEBHOOK_SECRET,
     SealedField,
 )
 
@@ -275,6 +278,28 @@ async def _client_hashes_by_key(runtime: Runtime) -> dict[str, int]:
     return dict(counted.all())
 
 
+async def _rewrap_webhook_secrets(runtime: Runtime, report: RewrapReport) -> None:
+    """Webhook signing secrets never expire either (docs/webhooks.md §3)."""
+    active = runtime.keyring.active_id
+    columns: tuple[tuple[InstrumentedAttribute[Any], SealedField], ...] = (
+        (WebhookEndpoint.secret_enc, WEBHOOK_SECRET),
+        (WebhookEndpoint.previous_secret_enc, WEBHOOK_PREVIOUS_SECRET),
+    )
+    for column, field in columns:
+        async with runtime.reading() as session:
+            rows = (
+                await session.execute(
+                    select(WebhookEndpoint.id, column).where(_under_other_key(column, active))
+                )
+            ).all()
+        for row_id, old in rows:
+            done, bad = await _rewrap_column_value(
+                runtime, WebhookEndpoint, column, row_id, old, field
+            )
+            report.values += done
+            report.unreadable += bad
+
+
 async def rewrap_all(
     runtime: Runtime, *, include_files: bool = True, batch_size: int = 100
 ) -> RewrapReport:
@@ -283,6 +308,7 @@ async def rewrap_all(
     report = RewrapReport(active_key_id=runtime.keyring.active_id)
     await _rewrap_request_values(runtime, report, batch_size)
     await _rewrap_partner_secrets(runtime, report, batch_size)
+    await _rewrap_webhook_secrets(runtime, report)
     if include_files:
         await _rewrap_files(runtime, report, batch_size)
         await _rewrap_offline_files(runtime, report, batch_size)

@@ -40,6 +40,10 @@ EXPECTED_IDENTITY = SealedField("digilocker_request", "expected")
 HINT = SealedField("digilocker_request", "hint")
 # A product instance's DigiLocker partner app secret.
 PARTNER_SECRET = SealedField("product_instance", "digilocker_client_secret")
+# A webhook endpoint's signing secrets (docs/webhooks.md §3): the current one, and the one a
+# rotation replaced, which still signs until its overlap ends.
+WEBHOOK_SECRET = SealedField("webhook_endpoint", "secret")
+WEBHOOK_PREVIOUS_SECRET = SealedField("webhook_endpoint", "previous_secret")
 
 
 @dataclass(frozen=True, slots=True)

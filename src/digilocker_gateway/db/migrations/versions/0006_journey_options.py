@@ -1,7 +1,7 @@
 """journey options: per-request options and consent, per-instance bounds, rate-limit windows
 
 Revision ID: 0006_journey_options
-Revises: 0003_document_data
+Revises: 0004_webhooks_audit
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_journey_options"
-down_revision = "0003_document_data"
+down_revision = "0004_webhooks_audit"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,223 @@
+"""Append to the audit log, in the transaction of the change it records, and verify its chain.
+
+Each product instance has its own chain: a row carries `seq` (1, 2, 3…), the hash of the row
+before it, and its own hash, an HMAC-SHA256 over its content and that previous hash under a key
+derived from the keyring (docs/audit.md §3). A row edited or deleted by hand breaks the chain
+at that point, and the chain's head (`audit_chain_heads`) shows a deleted last row. The head row
+is updated first, so appends of one product instance are serialised by its row lock
+(PostgreSQL) or the write lock (SQLite) until the transaction ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from digilocker_gateway.db.models import AuditChainHead, AuditRecord
+from digilocker_gateway.kit.leases import insert_ignore
+from digilocker_gateway.storage.keys import Keyring, UnknownKeyId
+
+# The actions the log records (docs/audit.md §2).
+CONSENT_GIVEN = "consent.given"
+CONSENT_DENIED = "consent.denied"
+DOCUMENT_FETCHED = "document.fetched"
+AADHAAR_FETCHED = "aadhaar.fetched"
+FILE_DOWNLOADED = "file.downloaded"
+REQUEST_REVOKED = "request.revoked"
+REQUEST_EXPIRED = "request.expired"
+REQUEST_PURGED = "request.purged"
+WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled"
+
+# Who did it: the API client (its id), the user at DigiLocker, or the gateway's own jobs.
+GATEWAY_ACTOR = "gateway"
+USER_ACTOR = "user"
+
+CHAIN_KEY_PURPOSE = "audit-chain"
+
+
+def client_actor(client_id: str) -> str:
+    return f"client:{client_id}"
+
+
+def canonical(details: Mapping[str, object]) -> str:
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _utc_text(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def row_hash(key: bytes, row: AuditRecord) -> str:
+    """The row's hash over everything it says, and the hash of the row before it."""
+    content = json.dumps(
+        [
+            row.product_instance_id,
+            row.seq,
+            row.request_id,
+            row.action,
+            row.actor,
+            row.details,
+            _utc_text(row.created_at),
+            row.key_id,
+            row.prev_hash,
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
+
+
+async def append(
+    session: AsyncSession,
+    keyring: Keyring,
+    *,
+    product_instance_id: str,
+    request_id: str | None,
+    action: str,
+    actor: str,
+    details: Mapping[str, object],
+    now: datetime,
+) -> AuditRecord:
+    """Add one row to the product instance's chain. Never put personal data in `details`."""
+    await session.execute(
+        insert_ignore(
+            session,
+            AuditChainHead,
+            {
+                "product_instance_id": product_instance_id,
+                "last_seq": 0,
+                "last_hash": "",
+                "pruned_through_seq": 0,
+                "pruned_hash": "",
+            },
+        )
+    )
+    # The UPDATE comes first so the head is locked before it is read: two transactions of one
+    # product instance cannot both chain to the same row.
+    seq, prev_hash = (
+        await session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.product_instance_id == product_instance_id)
+            .values(last_seq=AuditChainHead.last_seq + 1)
+            .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
+            .execution_options(synchronize_session=False)
+        )
+    ).one()
+    key_id = keyring.active_id
+    row = AuditRecord(
+        product_instance_id=product_instance_id,
+        seq=seq,
+        request_id=request_id,
+        action=action,
+        actor=actor,
+        details=canonical(details),
+        created_at=now.astimezone(UTC),
+        key_id=key_id,
+        prev_hash=prev_hash,
+    )
+    row.hash = row_hash(keyring.subkey(CHAIN_KEY_PURPOSE, key_id), row)
+    session.add(row)
+    await session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.product_instance_id == product_instance_id)
+        .values(last_hash=row.hash)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    return row
+
+
+def client_ip_for_audit(
+    ip: str | None, *, mode: Literal["truncate", "hash", "none"], key: bytes
+) -> str:
+    """The caller's address as the log keeps it: cut to its network (IPv4 /24, IPv6 /48), a
+    keyed hash (the same address gives the same value, which cannot be reversed), or nothing."""
+    if not ip or mode == "none":
+        return ""
+    if mode == "hash":
+        return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()[:16]
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+@dataclass
+class ChainReport:
+    """What `verify_chains` found: rows checked, and each break, in words."""
+
+    rows: int = 0
+    chains: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+async def verify_chains(
+    session: AsyncSession, keyring: Keyring, *, product_instance_id: str | None = None
+) -> ChainReport:
+    """Walk every chain (or one product instance's) and report each row that was edited, each
+    run of rows that is missing, and a chain whose newest rows were removed. Rows are streamed,
+    so `session` must be in a transaction (PostgreSQL's cursors live only inside one)."""
+    report = ChainReport()
+    heads_query = select(AuditChainHead)
+    if product_instance_id is not None:
+        heads_query = heads_query.where(AuditChainHead.product_instance_id == product_instance_id)
+    heads = {head.product_instance_id: head for head in (await session.scalars(heads_query))}
+    owners_query = select(AuditRecord.product_instance_id).distinct()
+    if product_instance_id is not None:
+        owners_query = owners_query.where(AuditRecord.product_instance_id == product_instance_id)
+    owners = set(heads) | set((await session.scalars(owners_query)).all())
+    keys: dict[str, bytes] = {}
+    for owner in sorted(owners):
+        report.chains += 1
+        head = heads.get(owner)
+        if head is None:
+            report.problems.append(f"{owner}: rows without a chain head")
+            continue
+        expected_seq = head.pruned_through_seq + 1
+        expected_prev = head.pruned_hash
+        rows = await session.stream_scalars(
+            select(AuditRecord)
+            .where(AuditRecord.product_instance_id == owner)
+            .order_by(AuditRecord.seq)
+            .execution_options(yield_per=500)
+        )
+        async for row in rows:
+            report.rows += 1
+            if row.seq != expected_seq:
+                report.problems.append(
+                    f"{owner}: rows {expected_seq}..{row.seq - 1} are missing"
+                    if row.seq > expected_seq
+                    else f"{owner}: row {row.seq} is out of order"
+                )
+            elif row.prev_hash != expected_prev:
+                report.problems.append(f"{owner}: row {row.seq} does not chain to the row before")
+            if row.key_id not in keys:
+                try:
+                    keys[row.key_id] = keyring.subkey(CHAIN_KEY_PURPOSE, row.key_id)
+                except UnknownKeyId:
+                    report.problems.append(f"{owner}: row {row.seq} is under unknown key")
+                    expected_seq, expected_prev = row.seq + 1, row.hash
+                    continue
+            if not hmac.compare_digest(row_hash(keys[row.key_id], row), row.hash):
+                report.problems.append(f"{owner}: row {row.seq} was altered")
+            expected_seq, expected_prev = row.seq + 1, row.hash
+        if expected_seq - 1 != head.last_seq or expected_prev != head.last_hash:
+            report.problems.append(
+                f"{owner}: the chain ends at row {expected_seq - 1}, its head at {head.last_seq}"
+            )
+    return report
