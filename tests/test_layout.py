@@ -37,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
     "documents": _DOMAINS | {"upstream", "requests", "aadhaar"},
     "aadhaar": _DOMAINS | {"upstream", "requests"},
     "simulator": {"kit"},
+    "ops": {"config", "db", "errors", "kit", "requests.status", "runtime", "upstream"},
 }
 # The one module that wires the simulator into the gateway (simulator/embedded.py).
 EXCEPTIONS = {"simulator.embedded": {"config", "upstream.in_process"}}

@@ -32,6 +32,9 @@ from digilocker_gateway.kit.web import (
     TrailingSlashMiddleware,
     install_error_handlers,
 )
+from digilocker_gateway.ops import build_operations
+from digilocker_gateway.ops.endpoints import metrics_router
+from digilocker_gateway.ops.middleware import OperationsMiddleware
 from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate
 from digilocker_gateway.runtime import Runtime
@@ -52,6 +55,7 @@ def create_app(
     `simulator` is the simulator app to mount when running on the embedded default."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    operations = build_operations(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +71,7 @@ def create_app(
             catalogue=CatalogueCache(),
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
         )
+        runtime.upstream_observer = operations.guard
         app.state.runtime = runtime
         await sweep_at_start(runtime)
         tasks = start_background_jobs(runtime) if settings.background_jobs else []
@@ -77,6 +82,8 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await close_runtime(runtime)
+            if operations.metrics is not None:
+                operations.metrics.process_stopped()
 
     app = FastAPI(
         title="DigiLocker gateway",
@@ -112,9 +119,17 @@ def create_app(
             await runtime.blobs.check()
         except Exception as exc:
             problems["file_store"] = type(exc).__name__
+        # An open breaker is DigiLocker's trouble, not this process's: shown, never failing.
+        upstream = operations.breakers.states()
         if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ready"})
+            return JSONResponse(
+                {"status": "unavailable", "problems": problems, "upstream": upstream},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "upstream": upstream})
+
+    if operations.metrics is not None:
+        app.include_router(metrics_router(settings, operations.metrics))
 
     install_openapi(app, body_models=(DigilockerRequestCreate, DocumentFetch))
     install_docs_pages(app)
@@ -126,6 +141,7 @@ def create_app(
 
             simulator = simulator_for(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
+    app.add_middleware(OperationsMiddleware, config=operations.middleware_config)
     app.add_middleware(
         DeadlineMiddleware,
         seconds=settings.api_deadline_seconds,

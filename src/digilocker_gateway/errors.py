@@ -134,6 +134,14 @@ class PayloadTooLarge(GatewayError):
     detail = "The request body is too large."
 
 
+class RateLimited(GatewayError):
+    # A gateway extension (Setu publishes no code for it): the product instance's quota is
+    # spent; the answer carries Retry-After (docs/operations.md §3).
+    status = 429
+    code = "rate_limit_exceeded"
+    detail = "This product instance's quota for these calls is spent; retry after Retry-After."
+
+
 class UpstreamServerError(GatewayError):
     status = 500
     code = "upstream_server_error"
