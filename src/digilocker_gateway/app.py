@@ -34,6 +34,7 @@ from digilocker_gateway.kit.web import (
 )
 from digilocker_gateway.ops import build_operations
 from digilocker_gateway.ops.endpoints import metrics_router
+from digilocker_gateway.ops.logs import quiet_libraries
 from digilocker_gateway.ops.middleware import OperationsMiddleware
 from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate
@@ -56,6 +57,7 @@ def create_app(
     settings = settings or Settings()
     clock = clock or SystemClock()
     operations = build_operations(settings, clock)
+    quiet_libraries()  # whoever configures logging, no library logs personal data
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

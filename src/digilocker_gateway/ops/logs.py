@@ -20,7 +20,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from digilocker_gateway.kit.web import current_trace_id
 
-__all__ = ["ACCESS_LOGGER", "FIELDS", "build_formatter", "configure_logging"]
+__all__ = ["ACCESS_LOGGER", "FIELDS", "build_formatter", "configure_logging", "quiet_libraries"]
 
 ACCESS_LOGGER = "digilocker_gateway.access"
 
@@ -39,6 +39,18 @@ FIELDS = (
     "error_code",
     "quota",
 )
+
+
+# Libraries that log personal data below WARNING: httpx logs full URLs at INFO (DigiLocker
+# URLs carry document URIs, the callback's carry the code); signxml logs the canonicalised
+# XML it verifies at DEBUG — an e-Aadhaar's name, date of birth and photo.
+QUIET_LOGGERS = ("httpx", "signxml")
+
+
+def quiet_libraries() -> None:
+    """Hold the libraries in QUIET_LOGGERS at WARNING, whatever level the root logger has."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _add_trace_id(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
@@ -98,5 +110,4 @@ def configure_logging(style: Literal["json", "console"], level: str = "INFO") ->
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    # httpx logs full URLs at INFO, and DigiLocker URLs carry document URIs.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_libraries()
