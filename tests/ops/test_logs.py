@@ -9,7 +9,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
@@ -58,10 +58,14 @@ def captured() -> Iterator[Captured]:
     WARNING, ops/logs.py)."""
     capture = Captured()
     handlers: list[logging.Handler] = [_Keep(capture.records)]
-    for stream, style in ((capture.json, "json"), (capture.console, "console")):
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(build_formatter(style))  # type: ignore[arg-type]
-        handlers.append(handler)
+    styles: tuple[tuple[io.StringIO, Literal["json", "console"]], ...] = (
+        (capture.json, "json"),
+        (capture.console, "console"),
+    )
+    for stream, style in styles:
+        rendering = logging.StreamHandler(stream)
+        rendering.setFormatter(build_formatter(style))
+        handlers.append(rendering)
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.DEBUG)
