@@ -182,7 +182,8 @@ async def read_snapshot(runtime: Runtime) -> Snapshot:
         )
         for instance, status, failure, opened, abandoned, past, count in rows:
             _add_to_funnel(snapshot, instance, status, failure, opened, abandoned or past, count)
-            if status == RequestStatus.UNAUTHENTICATED and not past and failure is None:
+            waiting = not (past or abandoned or failure is not None)
+            if status == RequestStatus.UNAUTHENTICATED and waiting:
                 snapshot.open_requests += count
         for kind, total in await session.execute(
             select(StoredFile.kind, func.coalesce(func.sum(StoredFile.size), 0)).group_by(
