@@ -130,7 +130,7 @@ class QuotaCounters:
             day_count = 0
         if limit.per_day is not None and day_count + 1 > limit.per_day:
             midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), IST)
-            return max(1, math.ceil((midnight - local).total_seconds()))
+            return _whole_seconds((midnight - local).total_seconds())
         minutes[minute] = current + 1
         self._days[key] = (day, day_count + 1)
         return Taken(key, minute, day)
@@ -142,6 +142,14 @@ class QuotaCounters:
         stored = self._days.get(taken.key)
         if stored is not None and stored[0] == taken.day and stored[1] > 0:
             self._days[taken.key] = (stored[0], stored[1] - 1)
+        # Counters left at nothing are dropped: calls naming made-up instance ids (all
+        # answered 401 and given back) must not grow this process's memory.
+        if not any((minutes or {}).values()) and self._days.get(taken.key, (0, 0))[1] == 0:
+            self._minutes.pop(taken.key, None)
+            self._days.pop(taken.key, None)
+
+    def __len__(self) -> int:
+        return len(self._minutes.keys() | self._days.keys())
 
 
 def _minute_wait(previous: int, current: int, per_minute: int, into: float) -> int:
@@ -152,8 +160,13 @@ def _minute_wait(previous: int, current: int, per_minute: int, into: float) -> i
         return int(_MINUTE)
     if current + 1 <= per_minute:
         needed = 1.0 - (per_minute - current - 1) / previous
-        return max(1, math.ceil((needed - into) * _MINUTE))
+        return _whole_seconds((needed - into) * _MINUTE)
     # This minute alone is full: wait for it to become the previous one, then for its weight
     # to fade enough.
     needed_next = 1.0 - (per_minute - 1) / current
-    return max(1, math.ceil((1.0 - into + needed_next) * _MINUTE))
+    return _whole_seconds((1.0 - into + needed_next) * _MINUTE)
+
+
+def _whole_seconds(seconds: float) -> int:
+    # Rounded first: 10.000000001 s of float error must not become an 11 s Retry-After.
+    return max(1, math.ceil(round(seconds, 6)))
