@@ -72,7 +72,7 @@ class GatewayMetrics:
         )
         self.http_duration = Histogram(
             "dlg_http_request_duration_seconds",
-            "Time to answer an API call (until the response started), by route template.",
+            "Time to answer an API call (until its last byte), by route template.",
             ("route", "method"),
             buckets=_HTTP_BUCKETS,
             registry=registry,
