@@ -7,6 +7,11 @@ with both off (DLG_METRICS_ENABLED=false, DLG_ACCESS_LOG=false), in the same run
 Both servers run on the embedded default (SQLite, the simulator in process), each with its own
 data folder, and are measured in turn round after round, so a change in the machine's load
 weighs on both alike. Circuit breakers stay on in both: they are protection, not observation.
+
+On a busy machine the servers' ratios swing by tens of percent either way, so a second phase
+measures the CPU time one process spends per status call, in process (httpx's ASGI transport),
+on two apps built side by side, interleaved in short batches: the added microseconds per call
+are the cost, whatever the load.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import statistics
 import tempfile
 import time
@@ -24,6 +30,10 @@ from pathlib import Path
 import httpx
 
 from bench.common import drive_raw, free_port, server
+from digilocker_gateway.app import create_app
+from digilocker_gateway.config import Settings
+from digilocker_gateway.devclient import ensure_dev_client
+from digilocker_gateway.ops.logs import build_formatter
 from digilocker_gateway.simulator.driver import run_journey
 
 REDIRECT_URL = "https://app.example.com/kyc/done"
@@ -84,12 +94,61 @@ async def journey_ms(base: str, headers: dict[str, str], count: int) -> float:
     return statistics.median(timings)
 
 
+async def cpu_per_status_call(calls: int, batches: int) -> dict[str, float]:
+    """CPU microseconds per status call in this process, metrics and access log on vs off."""
+    root = logging.getLogger()
+    with contextlib.ExitStack() as stack:
+        log_file = stack.enter_context(tempfile.TemporaryFile("w+"))
+        handler = logging.StreamHandler(log_file)
+        handler.setFormatter(build_formatter("json"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        stack.callback(root.removeHandler, handler)
+        clients: dict[str, tuple[httpx.AsyncClient, str, dict[str, str]]] = {}
+        async with contextlib.AsyncExitStack() as apps:
+            for label, observed in (("on", True), ("off", False)):
+                data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                settings = Settings(
+                    data_dir=data_dir,
+                    background_jobs=False,
+                    catalogue_refresh_on_start=False,
+                    metrics_enabled=observed,
+                    access_log=observed,
+                )
+                headers = await ensure_dev_client(settings)
+                app = create_app(settings)
+                await apps.enter_async_context(app.router.lifespan_context(app))
+                client = await apps.enter_async_context(
+                    httpx.AsyncClient(
+                        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+                    )
+                )
+                created = await client.post(
+                    "/api/digilocker", json={"redirectUrl": REDIRECT_URL}, headers=headers
+                )
+                path = f"/api/digilocker/{created.json()['id']}/status"
+                clients[label] = (client, path, headers)
+            spent = {"on": 0.0, "off": 0.0}
+            for batch in range(batches + 1):
+                for label, (client, path, headers) in clients.items():
+                    started = time.process_time()
+                    for _ in range(calls // batches):
+                        response = await client.get(path, headers=headers)
+                        if response.status_code != 200:
+                            raise RuntimeError(response.text)
+                    if batch:  # the first batch warms up
+                        spent[label] += time.process_time() - started
+    measured = (calls // batches) * batches
+    return {label: seconds / measured * 1e6 for label, seconds in spent.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=12.0, help="status load per server")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--journeys", type=int, default=20, help="journeys per server per round")
+    parser.add_argument("--calls", type=int, default=3000, help="in-process status calls per app")
     args = parser.parse_args()
     per_round = args.seconds / args.rounds
 
@@ -137,6 +196,11 @@ def main() -> None:
     print(
         f"journey time, on/off    : {statistics.median(journey_ratios):.3f} median "
         f"({min(journey_ratios):.3f}-{max(journey_ratios):.3f}); 1.0 = no cost"
+    )
+    cpu = asyncio.run(cpu_per_status_call(args.calls, batches=10))
+    print(
+        f"CPU per status call in process: on {cpu['on']:.0f} us, off {cpu['off']:.0f} us, "
+        f"+{cpu['on'] - cpu['off']:.0f} us ({cpu['on'] / cpu['off']:.3f}x)"
     )
 
 
