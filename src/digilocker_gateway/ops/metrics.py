@@ -160,24 +160,17 @@ async def read_snapshot(runtime: Runtime) -> Snapshot:
     record = RequestRecord
     snapshot = Snapshot()
     async with runtime.reading() as session:
+        # Grouped by the output columns' names: PostgreSQL would not match the expressions,
+        # as each carries its own bound parameter.
+        opened = record.journey_started_at.is_not(None).label("opened")
+        abandoned = (
+            (record.journey_started_at < journey_cutoff) & record.callback_completed_at.is_(None)
+        ).label("abandoned")
+        past = (record.valid_upto <= now).label("past")
+        columns = (record.product_instance_id, record.status, record.failure_code)
         rows = await session.execute(
-            select(
-                record.product_instance_id,
-                record.status,
-                record.failure_code,
-                record.journey_started_at.is_not(None),
-                (record.journey_started_at < journey_cutoff)
-                & record.callback_completed_at.is_(None),
-                record.valid_upto <= now,
-                func.count(),
-            ).group_by(
-                record.product_instance_id,
-                record.status,
-                record.failure_code,
-                record.journey_started_at.is_not(None),
-                (record.journey_started_at < journey_cutoff)
-                & record.callback_completed_at.is_(None),
-                record.valid_upto <= now,
+            select(*columns, opened, abandoned, past, func.count()).group_by(
+                *columns, opened, abandoned, past
             )
         )
         for instance, status, failure, opened, abandoned, past, count in rows:
