@@ -162,15 +162,15 @@ async def read_snapshot(runtime: Runtime) -> Snapshot:
     async with runtime.reading() as session:
         # Grouped by the output columns' names: PostgreSQL would not match the expressions,
         # as each carries its own bound parameter.
-        opened = record.journey_started_at.is_not(None).label("opened")
-        abandoned = (
+        opened_column = record.journey_started_at.is_not(None).label("opened")
+        abandoned_column = (
             (record.journey_started_at < journey_cutoff) & record.callback_completed_at.is_(None)
         ).label("abandoned")
-        past = (record.valid_upto <= now).label("past")
+        past_column = (record.valid_upto <= now).label("past")
         columns = (record.product_instance_id, record.status, record.failure_code)
         rows = await session.execute(
-            select(*columns, opened, abandoned, past, func.count()).group_by(
-                *columns, opened, abandoned, past
+            select(*columns, opened_column, abandoned_column, past_column, func.count()).group_by(
+                *columns, opened_column, abandoned_column, past_column
             )
         )
         for instance, status, failure, opened, abandoned, past, count in rows:
