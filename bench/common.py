@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -58,13 +59,16 @@ def server(
     health_path: str = "/healthz",
     cwd: Path | None = None,
 ) -> Iterator[str]:
-    """Run `python -m ...args` until the block ends; yields its base URL."""
+    """Run `python -m ...args` until the block ends; yields its base URL. Its log goes to a
+    temporary file, not a pipe: a pipe nobody reads fills up with the access log and stalls the
+    server."""
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, *args],
         env={**os.environ, **(env or {})},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     PIDS[base] = process.pid
@@ -72,7 +76,8 @@ def server(
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "died")
+                log.seek(0)
+                raise RuntimeError(log.read().decode(errors="replace") or "died")
             try:
                 if httpx.get(base + health_path, timeout=1).status_code < 500:
                     break
@@ -88,6 +93,7 @@ def server(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 @dataclass

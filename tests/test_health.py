@@ -28,7 +28,7 @@ async def test_healthy_gateway_answers_healthz_and_readyz_200(gateway: Gateway) 
     ready = await gateway.client.get("/readyz")
 
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
-    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready", "upstream": {}})
 
 
 async def test_unreachable_database_makes_readyz_503_while_healthz_stays_200(

@@ -43,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "client": set(),
     "demo": {"client", "config", "kit", "tenants", "runtime"},
     "accounts": _DOMAINS | {"upstream", "requests"},
+    "ops": {"config", "db", "errors", "kit", "requests.status", "runtime", "upstream"},
 }
 # The one module that wires the simulator into the gateway (simulator/embedded.py).
 EXCEPTIONS = {"simulator.embedded": {"config", "upstream.in_process"}}

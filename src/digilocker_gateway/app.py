@@ -35,6 +35,10 @@ from digilocker_gateway.kit.web import (
     TrailingSlashMiddleware,
     install_error_handlers,
 )
+from digilocker_gateway.ops import build_operations
+from digilocker_gateway.ops.endpoints import metrics_router
+from digilocker_gateway.ops.logs import quiet_libraries
+from digilocker_gateway.ops.middleware import OperationsMiddleware
 from digilocker_gateway.requests import endpoints as request_endpoints
 from digilocker_gateway.requests.schemas import DigilockerRequestCreate
 from digilocker_gateway.runtime import Runtime
@@ -57,6 +61,8 @@ def create_app(
     `simulator` is the simulator app to mount when running on the embedded default."""
     settings = settings or Settings()
     clock = clock or SystemClock()
+    operations = build_operations(settings, clock)
+    quiet_libraries()  # whoever configures logging, no library logs personal data
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +78,7 @@ def create_app(
             catalogue=CatalogueCache(),
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
         )
+        runtime.upstream_observer = operations.guard
         app.state.runtime = runtime
         await sweep_at_start(runtime)
         tasks = start_background_jobs(runtime) if settings.background_jobs else []
@@ -82,6 +89,8 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await close_runtime(runtime)
+            if operations.metrics is not None:
+                operations.metrics.process_stopped()
 
     app = FastAPI(
         title="DigiLocker gateway",
@@ -120,9 +129,17 @@ def create_app(
             await runtime.blobs.check()
         except Exception as exc:
             problems["file_store"] = type(exc).__name__
+        # An open breaker is DigiLocker's trouble, not this process's: shown, never failing.
+        upstream = operations.breakers.states()
         if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ready"})
+            return JSONResponse(
+                {"status": "unavailable", "problems": problems, "upstream": upstream},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "upstream": upstream})
+
+    if operations.metrics is not None:
+        app.include_router(metrics_router(settings, operations.metrics))
 
     if settings.environment == "dev":
         # The demo integration (docs/sdk.md §6): a business's page, off in production.
@@ -142,6 +159,7 @@ def create_app(
 
             simulator = simulator_for(settings, clock=clock)
         app.mount(SIMULATOR_MOUNT, simulator)
+    app.add_middleware(OperationsMiddleware, config=operations.middleware_config)
     app.add_middleware(
         DeadlineMiddleware,
         seconds=settings.api_deadline_seconds,

@@ -117,6 +117,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, graceful_ti
     from digilocker_gateway.devclient import ensure_dev_client
 
     settings = _settings(host=host, port=port, data_dir=data_dir)
+    from digilocker_gateway.ops.logs import configure_logging
+
+    configure_logging(settings.effective_log_format, settings.log_level)
     private_directory(settings.data_dir)
     if settings.environment == "dev":
         credentials = _run(lambda: ensure_dev_client(settings))
@@ -129,7 +132,8 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, graceful_ti
         app,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through the structured formatter too
         access_log=False,
         timeout_graceful_shutdown=graceful_timeout,
     )

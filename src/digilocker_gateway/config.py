@@ -18,6 +18,8 @@ CALLBACK_PATH = "/digilocker/callback"
 JOURNEY_PATH = "/digilocker/journey"
 FILES_PATH = "/files"
 SIMULATOR_MOUNT = "/simulator"
+# The kinds of call a quota counts (ops/quotas.py).
+QUOTA_KINDS = ("create", "fetch", "status")
 
 # The simulator's default partner app (see simulator/settings.py); the embedded default uses it.
 DEV_PARTNER_CLIENT_ID = "DLGSIMDEV1"
@@ -177,6 +179,47 @@ class Settings(BaseSettings):
     max_request_lifetime_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     max_consent_validity_seconds: int = Field(default=365 * 24 * 3600, gt=0)
     account_checks_per_minute: int = Field(default=10, ge=0)
+
+    # Operations (docs/operations.md). /metrics answers only with this bearer token in
+    # production (none set: /metrics is off there); in dev it is open unless one is set.
+    metrics_enabled: bool = True
+    metrics_bearer_token: SecretStr | None = None
+    # "auto": readable lines in dev, one JSON object a line in production.
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    access_log: bool = True
+    # A circuit breaker per DigiLocker operation: open after this many failures in a row (5xx,
+    # 429, timeouts), for this long (or DigiLocker's Retry-After, if longer).
+    upstream_breaker_enabled: bool = True
+    upstream_breaker_failure_threshold: int = Field(default=5, ge=1)
+    upstream_breaker_open_seconds: float = Field(default=30.0, gt=0)
+    # Quotas per product instance and kind of call (None: no limit), kept per process; per
+    # product instance overrides: {"<product instance id>": {"create_per_day": 500, ...}}.
+    quota_create_per_minute: int | None = Field(default=None, ge=0)
+    quota_create_per_day: int | None = Field(default=None, ge=0)
+    quota_fetch_per_minute: int | None = Field(default=None, ge=0)
+    quota_fetch_per_day: int | None = Field(default=None, ge=0)
+    quota_status_per_minute: int | None = Field(default=None, ge=0)
+    quota_status_per_day: int | None = Field(default=None, ge=0)
+    quota_overrides: dict[str, dict[str, int | None]] = {}
+
+    @field_validator("quota_overrides")
+    @classmethod
+    def _known_quota_names(
+        cls, value: dict[str, dict[str, int | None]]
+    ) -> dict[str, dict[str, int | None]]:
+        known = {f"{kind}_per_{span}" for kind in QUOTA_KINDS for span in ("minute", "day")}
+        for instance, limits in value.items():
+            unknown = set(limits) - known
+            if unknown:
+                raise ValueError(f"quota_overrides[{instance}]: unknown {sorted(unknown)}")
+        return value
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format == "auto":
+            return "json" if self.environment == "production" else "console"
+        return self.log_format
 
     @property
     def effective_database_url(self) -> str:

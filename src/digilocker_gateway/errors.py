@@ -134,6 +134,14 @@ class PayloadTooLarge(GatewayError):
     detail = "The request body is too large."
 
 
+class RateLimited(GatewayError):
+    # A gateway extension (Setu publishes no code for it): the product instance's quota is
+    # spent; the answer carries Retry-After (docs/operations.md §3).
+    status = 429
+    code = "rate_limit_exceeded"
+    detail = "This product instance's quota for these calls is spent; try again later."
+
+
 class UpstreamServerError(GatewayError):
     status = 500
     code = "upstream_server_error"
@@ -215,9 +223,3 @@ class ExtensionNotAllowed(GatewayError):
     status = 403
     code = "extension_not_allowed"
     detail = "This product instance may not use this gateway extension."
-
-
-class RateLimited(GatewayError):
-    status = 429
-    code = "rate_limited"
-    detail = "Too many calls of this kind for this product instance; try again in a minute."

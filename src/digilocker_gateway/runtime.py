@@ -21,7 +21,7 @@ from digilocker_gateway.storage.keys import Keyring
 from digilocker_gateway.storage.sealed import PARTNER_SECRET, SealedValues
 from digilocker_gateway.tenants.cache import TenantCache
 from digilocker_gateway.tenants.tenant import Tenant
-from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
+from digilocker_gateway.upstream.client import CallObserver, DigiLockerClient, PartnerCredentials
 
 if TYPE_CHECKING:
     from digilocker_gateway.documents.catalogue import CatalogueCache
@@ -49,6 +49,8 @@ class Runtime:
     worker_id: str = field(default="worker")
     tenants: TenantCache = field(default_factory=TenantCache)
     grant_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    # Metrics and circuit breakers of DigiLocker calls (ops/upstream_guard.py); None in CLI runs.
+    upstream_observer: CallObserver | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -95,4 +97,5 @@ class Runtime:
             self.http,
             self.partner_credentials(tenant),
             clock=lambda: clock.now().timestamp(),
+            observer=self.upstream_observer,
         )

@@ -132,7 +132,7 @@ async def test_rate_limited_answer_is_the_error_envelope(gateway: Gateway) -> No
     response = await verify(limited, {"mobile": "5000000001"})
 
     assert response.status_code == 429
-    assert response.json()["error"]["code"] == "rate_limited"
+    assert response.json()["error"]["code"] == "rate_limit_exceeded"
 
 
 async def test_account_check_not_allowed_for_the_instance_is_403(gateway: Gateway) -> None:

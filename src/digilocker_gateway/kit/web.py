@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from contextvars import ContextVar
@@ -35,6 +36,27 @@ def new_trace_id() -> str:
     return f"1-{int(time.time()):08x}-{secrets.token_hex(12)}"
 
 
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+
+
+def trace_id_from_traceparent(value: str | None) -> str | None:
+    """The trace id of a W3C `traceparent` header (Trace Context §3.2), when it is valid, so
+    one trace id follows a call from the business's own services through the gateway's logs."""
+    if not value:
+        return None
+    match = _TRACEPARENT.fullmatch(value.strip().lower()[:55])
+    if match is None or match.group(1) == "ff" or set(match.group(2)) == {"0"}:
+        return None
+    return match.group(2)
+
+
+def _incoming_traceparent(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"traceparent":
+            return str(value.decode("latin-1"))
+    return None
+
+
 class TraceIdMiddleware:
     """Gives every call a trace id, available to handlers and sent back as `x-trace-id`.
     Pure ASGI (not BaseHTTPMiddleware) so streaming responses are not buffered."""
@@ -46,7 +68,7 @@ class TraceIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trace_id = new_trace_id()
+        trace_id = trace_id_from_traceparent(_incoming_traceparent(scope)) or new_trace_id()
         token = _trace_id.set(trace_id)
         header = (TRACE_HEADER.encode(), trace_id.encode())
 

@@ -17,6 +17,7 @@ from digilocker_gateway.upstream.errors import (
     UpstreamResponseError,
     UpstreamTimeout,
     UpstreamTransportError,
+    UpstreamUnavailable,
 )
 from digilocker_gateway.upstream.streams import FileStream
 
@@ -30,4 +31,5 @@ __all__ = [
     "UpstreamResponseError",
     "UpstreamTimeout",
     "UpstreamTransportError",
+    "UpstreamUnavailable",
 ]

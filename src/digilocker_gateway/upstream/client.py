@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import quote
 
 import httpx
@@ -65,7 +66,13 @@ from digilocker_gateway.upstream.protocol import (
 )
 from digilocker_gateway.upstream.streams import FileStream, map_httpx_errors, read_whole
 
-__all__ = ["DEFAULT_MAX_FILE_BYTES", "DigiLockerClient", "FileStream", "PartnerCredentials"]
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "CallObserver",
+    "DigiLockerClient",
+    "FileStream",
+    "PartnerCredentials",
+]
 
 logger = logging.getLogger("digilocker_gateway.upstream")
 
@@ -106,11 +113,28 @@ class PartnerCredentials:
             raise ValueError("max_retries and backoff_seconds must not be negative")
 
 
+class CallObserver(Protocol):
+    """Watches every call from outside (metrics, the circuit breaker; docs/operations.md):
+    `admit` runs once before a call and may refuse it by raising `UpstreamUnavailable`;
+    `finished` hears how each attempt ended — its response (any status) or its failure."""
+
+    def admit(self, operation: str) -> None: ...
+
+    def finished(
+        self,
+        operation: str,
+        seconds: float,
+        response: httpx.Response | None,
+        failure: BaseException | None,
+    ) -> None: ...
+
+
 class DigiLockerClient:
     """DigiLocker as seen by one partner app. Cheap to build; build one per call if convenient.
 
     `clock` returns UNIX seconds for the meta-APIs' `ts`; `sleep` waits between retries. Both
     default to the real thing and exist so tests need not wait or depend on the time.
+    `observer` hears of every call (CallObserver).
     """
 
     def __init__(
@@ -120,11 +144,13 @@ class DigiLockerClient:
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self._http = http
         self._credentials = credentials
         self._clock = clock or time.time
         self._sleep = sleep or asyncio.sleep
+        self._observer = observer
 
     @property
     def credentials(self) -> PartnerCredentials:
@@ -352,16 +378,27 @@ class DigiLockerClient:
             all_headers["Authorization"] = f"Bearer {token}"
         attempts = 1 + (self._credentials.max_retries if retry else 0)
         deadline = call_deadline.current()
+        observer = self._observer
+        if observer is not None:
+            observer.admit(operation)
 
         async def attempt() -> httpx.Response:
             form = data() if callable(data) else data
             request = self._http.build_request(method, url, data=form, headers=all_headers)
-            with map_httpx_errors(operation):
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        response = await self._http.send(request, stream=stream)
-                except TimeoutError:
-                    raise UpstreamTimeout(f"{operation}: the call's deadline passed") from None
+            started = time.perf_counter()
+            try:
+                with map_httpx_errors(operation):
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            response = await self._http.send(request, stream=stream)
+                    except TimeoutError:
+                        raise UpstreamTimeout(f"{operation}: the call's deadline passed") from None
+            except BaseException as failure:
+                if observer is not None:
+                    observer.finished(operation, time.perf_counter() - started, None, failure)
+                raise
+            if observer is not None:
+                observer.finished(operation, time.perf_counter() - started, response, None)
             logger.debug("%s: HTTP %d", operation, response.status_code)
             return response
 

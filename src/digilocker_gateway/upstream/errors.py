@@ -6,6 +6,7 @@ UpstreamError                      anything that went wrong talking to DigiLocke
 │   └── UpstreamTimeout            a connect, read, write or pool timeout
 ├── UpstreamResponseError          DigiLocker answered with its JSON error object
 ├── UpstreamMalformedResponse      the answer was not JSON, or JSON of the wrong shape
+├── UpstreamUnavailable            not sent: the operation's circuit breaker is open
 └── UpstreamIntegrityError         a downloaded file's `hmac` header did not match its bytes
 ```
 
@@ -29,6 +30,7 @@ __all__ = [
     "UpstreamResponseError",
     "UpstreamTimeout",
     "UpstreamTransportError",
+    "UpstreamUnavailable",
 ]
 
 
@@ -87,3 +89,20 @@ class UpstreamMalformedResponse(UpstreamError):
 class UpstreamIntegrityError(UpstreamError):
     """A downloaded file's `hmac` header was wrong (or missing when required): the bytes may
     have been altered in transit and must be thrown away (docs/reference/aadhaar-xml.md §5)."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The call was not sent: DigiLocker failed repeatedly (or asked us to wait) and the
+    operation's circuit breaker is open (docs/operations.md §4). `retry_after` is the whole
+    seconds until a call may go again."""
+
+    def __init__(self, operation: str, retry_after: int) -> None:
+        self.operation = operation
+        self.retry_after = retry_after
+        super().__init__(
+            f"{operation}: DigiLocker is failing; not called (retry in {retry_after}s)"
+        )
+
+    @property
+    def temporary(self) -> bool:
+        return True
