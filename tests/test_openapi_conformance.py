@@ -73,10 +73,13 @@ def multipart_files(generated: Any) -> list[tuple[str, Any]]:
     if not generated:
         return [("file", ("empty.zip", b""))]
     items = generated.items() if isinstance(generated, dict) else generated
-    return [
-        (name, value if isinstance(value, bytes | str | tuple) else str(value).encode())
-        for name, value in items
-    ]
+    return [(name, _file_part(value)) for name, value in items]
+
+
+def _file_part(value: Any) -> Any:
+    if isinstance(value, tuple):  # (filename, content, ...): the content may be generated too
+        return (value[0], _file_part(value[1]), *value[2:]) if len(value) > 1 else value
+    return value if isinstance(value, bytes | str) else str(value).encode()
 
 
 async def test_generated_calls_never_fail_and_conform_to_the_document(
