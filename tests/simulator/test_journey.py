@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from digilocker_gateway.kit.aadhaar_number import verhoeff_check_digit, verhoeff_valid
 from digilocker_gateway.simulator.driver import JourneyError, JourneyPage, run_journey
-from digilocker_gateway.simulator.users import verhoeff_check_digit, verhoeff_valid
 from tests.simulator.conftest import REDIRECT_URI, Sim, new_verifier
 
 SCENARIOS = [

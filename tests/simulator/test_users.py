@@ -11,6 +11,7 @@ from typing import get_args
 import pytest
 from PIL import Image
 
+from digilocker_gateway.kit.aadhaar_number import verhoeff_check_digit, verhoeff_valid
 from digilocker_gateway.simulator.catalogue import build_catalogue
 from digilocker_gateway.simulator.model import Scenario, SimUser
 from digilocker_gateway.simulator.users import (
@@ -21,8 +22,6 @@ from digilocker_gateway.simulator.users import (
     _document,
     seed_users,
     synthetic_aadhaar,
-    verhoeff_check_digit,
-    verhoeff_valid,
 )
 
 

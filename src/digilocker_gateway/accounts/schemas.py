@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from digilocker_gateway.identity.aadhaar_number import normalise_aadhaar_number
+from digilocker_gateway.kit.aadhaar_number import normalise_aadhaar_number
 from digilocker_gateway.requests.options import normalise_mobile
 
 

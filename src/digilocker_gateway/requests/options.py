@@ -117,7 +117,8 @@ class JourneyOptions:
         return cls(**{key: data[key] for key in cls.__slots__ if key in data})
 
     def authorize_parameters(self, hint: str | None) -> dict[str, str]:
-        """DigiLocker's authorize parameters for these options (reference §3), besides
+        """DigiLocker's authorize parameters for these options
+        (docs/reference/digilocker-partner-api.md §3), besides
         `dl_flow`, which the authorize builder takes by name."""
         params: dict[str, str] = {}
         if self.pinless:

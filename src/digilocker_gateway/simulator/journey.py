@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from digilocker_gateway.kit.aadhaar_number import verhoeff_valid
 from digilocker_gateway.simulator import pages
 from digilocker_gateway.simulator.context import Journey, SimulatorContext
 from digilocker_gateway.simulator.errors import PageError
@@ -33,7 +34,7 @@ from digilocker_gateway.simulator.oauth import (
     with_query,
 )
 from digilocker_gateway.simulator.state import AuthorizationCode, Grant
-from digilocker_gateway.simulator.users import TEST_OTP, TEST_PIN, verhoeff_valid
+from digilocker_gateway.simulator.users import TEST_OTP, TEST_PIN
 
 EAADHAAR_DOCTYPE = "ADHAR"
 EAADHAAR_NAME = "Aadhaar Card"

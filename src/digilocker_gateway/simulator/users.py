@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from digilocker_gateway.kit.aadhaar_number import verhoeff_check_digit
 from digilocker_gateway.simulator.catalogue import (
     CBSE_ORGID,
     INCOME_TAX_ORGID,
@@ -33,36 +34,6 @@ TEST_PIN = "111111"
 LARGE_DOCUMENT_BYTES = 10 * 1024 * 1024 + 1
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "simulator.digilocker-gateway.invalid")
-
-# Verhoeff tables (dihedral group D5), the checksum scheme of Aadhaar numbers.
-_MULTIPLY = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6), (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-)  # fmt: skip
-_PERMUTE = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2), (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
-)  # fmt: skip
-_INVERSE = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
-
-
-def verhoeff_check_digit(digits: str) -> str:
-    checksum = 0
-    for position, digit in enumerate(reversed(digits), start=1):
-        checksum = _MULTIPLY[checksum][_PERMUTE[position % 8][int(digit)]]
-    return str(_INVERSE[checksum])
-
-
-def verhoeff_valid(number: str) -> bool:
-    checksum = 0
-    for position, digit in enumerate(reversed(number)):
-        checksum = _MULTIPLY[checksum][_PERMUTE[position % 8][int(digit)]]
-    return checksum == 0
 
 
 def synthetic_aadhaar(serial: int) -> str:

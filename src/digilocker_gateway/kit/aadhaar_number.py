@@ -1,13 +1,15 @@
 """The form of an Aadhaar number: twelve digits whose last is a Verhoeff check digit
 (UIDAI's scheme). Only the form is checked: UIDAI issues no number starting
 with 0 or 1, but the simulator's synthetic numbers start with 1 so that they can never be real.
+The one Verhoeff implementation: the account check reads numbers with it, the simulator makes
+its synthetic ones with it.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["normalise_aadhaar_number"]
+__all__ = ["normalise_aadhaar_number", "verhoeff_check_digit", "verhoeff_valid"]
 
 # Verhoeff's tables: multiplication in the dihedral group D5, and the position permutation.
 _D5 = (
@@ -25,11 +27,23 @@ _POSITION = (
 )  # fmt: skip
 
 
-def _verhoeff_ok(digits: str) -> bool:
+_INVERSE = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
+
+
+def verhoeff_valid(digits: str) -> bool:
+    """Whether a string of digits ends in its Verhoeff check digit."""
     check = 0
     for index, digit in enumerate(reversed(digits)):
         check = _D5[check][_POSITION[index % 8][int(digit)]]
     return check == 0
+
+
+def verhoeff_check_digit(digits: str) -> str:
+    """The Verhoeff check digit to append to a string of digits."""
+    check = 0
+    for index, digit in enumerate(reversed(digits), start=1):
+        check = _D5[check][_POSITION[index % 8][int(digit)]]
+    return str(_INVERSE[check])
 
 
 def normalise_aadhaar_number(value: str) -> str | None:
@@ -38,4 +52,4 @@ def normalise_aadhaar_number(value: str) -> str | None:
     digits = re.sub(r"[\s\-]", "", value)
     if len(digits) != 12 or not digits.isascii() or not digits.isdigit():
         return None
-    return digits if _verhoeff_ok(digits) else None
+    return digits if verhoeff_valid(digits) else None
