@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from digilocker_gateway.db.models import RequestRecord
 from digilocker_gateway.kit.timefmt import IST, to_ist_iso
 from digilocker_gateway.simulator.driver import JourneyPage, run_journey
+from tests.audit.test_audit import audit_of
 from tests.documents.test_fetch import fetch_body
 from tests.support import (
     BASE_URL,
@@ -155,13 +156,24 @@ async def test_usernameless_sign_up_asks_no_username(gateway: Gateway) -> None:
     assert query["success"] == "true"
 
 
-async def test_purpose_is_shown_on_the_consent_page(gateway: Gateway) -> None:
-    _, pages, _ = await walk(gateway, purpose="Loan KYC for account 42")
+async def test_purpose_is_shown_on_the_consent_page_and_kept_in_the_audit_trail(
+    gateway: Gateway,
+) -> None:
+    request_id, pages, _ = await walk(gateway, purpose="Loan KYC for account 42")
 
     assert (
         '<p class="purpose" id="purpose"><strong>Purpose:</strong> Loan KYC for account 42</p>'
         in pages[-1].html
     )
+    given = [r for r in await audit_of(gateway, request_id) if r["action"] == "consent.given"]
+    assert [r["details"]["purpose"] for r in given] == ["Loan KYC for account 42"]
+
+
+async def test_without_a_purpose_the_audit_trail_says_null(gateway: Gateway) -> None:
+    request_id, _, _ = await walk(gateway)
+
+    given = [r for r in await audit_of(gateway, request_id) if r["action"] == "consent.given"]
+    assert [r["details"]["purpose"] for r in given] == [None]
 
 
 async def test_consent_validity_is_shown_told_by_status_and_ends_the_grant(
@@ -198,6 +210,11 @@ async def test_consent_validity_is_shown_told_by_status_and_ends_the_grant(
     )
     assert issued.status_code == 401
     assert issued.json()["error"]["code"] == "invalid_token"
+
+    # Past the end the caller chose, the journey link offers no new consent.
+    again = await gateway.client.get(f"{BASE_URL}/digilocker/journey/{request_id}")
+    assert again.status_code == 410, again.text
+    assert "The consent period has ended" in again.text
 
 
 async def test_consent_valid_until_without_offset_is_india_time(gateway: Gateway) -> None:

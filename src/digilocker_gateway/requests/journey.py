@@ -105,6 +105,16 @@ async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
                 + (" and has since been revoked." if revoked else "."),
                 409,
             )
+        options = JourneyOptions.from_json(row.journey_options)
+        if options.consent_valid_till is not None and options.consent_valid_till <= now.timestamp():
+            # The caller bounded the consent (consentValidUntil / consentValidSeconds): a new
+            # journey after that end would ask DigiLocker for a consent the caller ruled out.
+            raise JourneyPage(
+                "The consent period has ended",
+                "The service that sent you here asked for access only until a time that has"
+                " passed. Go back to it and start again.",
+                410,
+            )
         instance = await session.get(ProductInstance, row.product_instance_id)
         assert instance is not None
         partner_client_id = instance.digilocker_client_id
@@ -117,7 +127,6 @@ async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
         row.journey_started_at = now
         row.failure_code = None
         doc_types = [doc for doc in row.doc_types.split(",") if doc]
-        options = JourneyOptions.from_json(row.journey_options)
         hint = runtime.sealed.open(HINT, row.id, row.hint_enc) if row.hint_enc else None
         await session.flush()
     url = authorize_url(
@@ -335,9 +344,10 @@ async def _store_grant(
             details={
                 "docTypes": doc_types,
                 "scope": list(tokens.scope),
-                # The gateway sends DigiLocker no purpose of its own; the request's lifetime is
-                # how long the business may use the consent through the gateway.
-                "purpose": None,
+                # The purpose shown on DigiLocker's consent screen (the create body's, or the
+                # product instance's default), null when none was sent; the request's
+                # lifetime is how long the business may use the consent through the gateway.
+                "purpose": JourneyOptions.from_json(row.journey_options).purpose,
                 "consentValidTill": consent_until,
                 "requestValidUpto": to_ist_iso(row.valid_upto),
                 "reconsent": reconsent,
