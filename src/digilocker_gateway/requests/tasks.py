@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,8 +44,8 @@ async def purge_expired(runtime: Runtime, *, batch_size: int = 200) -> int:
         purged += len(ids)
         if len(ids) < batch_size:
             break
-    await _purge_expired_files(runtime, batch_size=batch_size)
-    await _purge_expired_offline_files(runtime, batch_size=batch_size)
+    await _purge_expired_blobs(runtime, StoredFile, batch_size=batch_size)
+    await _purge_expired_blobs(runtime, OfflineEkycFile, batch_size=batch_size)
     await sweep_blobs(runtime)
     if purged:
         logger.info("purged %d expired requests", purged)
@@ -84,38 +85,22 @@ async def _report_purge(
         )
 
 
-async def _purge_expired_files(runtime: Runtime, *, batch_size: int) -> None:
+_WithBlob = TypeVar("_WithBlob", StoredFile, OfflineEkycFile)
+
+
+async def _purge_expired_blobs(
+    runtime: Runtime, model: type[_WithBlob], *, batch_size: int
+) -> None:
+    """Delete the rows of `model` (a stored file or an offline upload) past their `valid_upto`,
+    with their blobs, a batch per transaction."""
     while True:
         now = runtime.clock.now()
         async with runtime.transaction() as session:
             rows = (
                 (
                     await session.execute(
-                        select(StoredFile)
-                        .where(StoredFile.valid_upto <= now)
-                        .limit(batch_size)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            for row in rows:
-                await runtime.blobs.delete(row.blob_key)
-                await session.delete(row)
-        if len(rows) < batch_size:
-            return
-
-
-async def _purge_expired_offline_files(runtime: Runtime, *, batch_size: int) -> None:
-    while True:
-        now = runtime.clock.now()
-        async with runtime.transaction() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(OfflineEkycFile)
-                        .where(OfflineEkycFile.valid_upto <= now)
+                        select(model)
+                        .where(model.valid_upto <= now)
                         .limit(batch_size)
                         .with_for_update(skip_locked=True)
                     )
