@@ -28,10 +28,13 @@ from digilocker_gateway.upstream.client import DigiLockerClient
 
 logger = logging.getLogger("digilocker_gateway.catalogue")
 
-# DigiLocker's meta-APIs do not say which formats a document comes in. The PDF is always
-# there; XML exists for issuer-integrated documents, and fetch-document checks the issued
-# list's `mime` before asking for it (docs/reference/digilocker-partner-api.md §6, §9).
-DEFAULT_FORMATS = ("pdf", "xml")
+# The formats the catalogue lists are the ones every document of a pair has. DigiLocker's
+# meta-APIs say nothing about formats (docs/reference/digilocker-partner-api.md §11); every
+# issued document comes as a PDF, while XML "may not be available for all documents" and only
+# the issued list's `mime` of one document says whether it has it (§6, §9). So the catalogue
+# lists the PDF alone; XML is fetched per document (documents/fetch.py) and shown per document
+# by `/{id}/issued` (docs/reference/setu-api.md §4.3).
+LISTED_FORMATS = ("pdf",)
 SNAPSHOT_ID = 1
 
 
@@ -83,7 +86,7 @@ async def fetch_catalogue(
                     org_name=issuer.name,
                     doc_type=doctype.doctype,
                     description=doctype.description,
-                    formats=DEFAULT_FORMATS,
+                    formats=LISTED_FORMATS,
                     parameters=tuple((p.paramname, p.label) for p in parameters),
                 )
             )
