@@ -113,6 +113,8 @@ def main() -> None:
             path = "/api/digilocker/documents"
             full_cpu = cpu_per_request(base, path, gzip_headers, 200, **load)
             not_modified_cpu = cpu_per_request(base, path, not_modified_headers, 304, **load)
+            # The floor every gateway route pays (middleware, routing; no database, no body).
+            healthz_cpu = cpu_per_request(base, "/healthz", {}, 200, **load)
         body_file = data_dir / "catalogue.json.gz"
         body_file.write_bytes(compressed)
         port = free_port()
@@ -138,6 +140,7 @@ def main() -> None:
     print(
         f"cpu 304        : {not_modified_cpu[0]:7.0f} us/request ({not_modified_cpu[1]:.0f} req/s)"
     )
+    print(f"cpu /healthz   : {healthz_cpu[0]:7.0f} us/request (the gateway's shared path alone)")
     print(f"cpu bare       : {bare_cpu[0]:7.0f} us/request ({bare_cpu[1]:.0f} req/s)")
     print(f"cpu full/bare  : {full_cpu[0] / bare_cpu[0]:.2f}x")
     print(f"cpu 304/bare   : {not_modified_cpu[0] / bare_cpu[0]:.2f}x")
