@@ -2,6 +2,8 @@
 parameters, signed meta-API calls), over real HTTP on 127.0.0.1, timed. The baseline, measured
 in the same run, is the simulator's cheapest endpoint (GET /_sim/signer.pem) called as many times
 with the same concurrency, so the ratio shows what the signed meta-APIs cost over bare HTTP.
+It also reports the CPU the pull took in this (client) process and in the simulator process
+(/proc/<pid>/stat), to show which side the time goes to.
 
     python -m bench.catalogue_pull [--concurrency 8]
 """
@@ -14,7 +16,7 @@ import time
 
 import httpx
 
-from bench.common import free_port, server
+from bench.common import PIDS, cpu_seconds, free_port, server
 from digilocker_gateway.config import DEV_PARTNER_CLIENT_ID, DEV_PARTNER_CLIENT_SECRET
 from digilocker_gateway.documents.catalogue import fetch_catalogue
 from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
@@ -70,11 +72,18 @@ def main() -> None:
     command = ["-m", "digilocker_gateway", "simulator", "--port", str(port)]
     with server(command, port=port, health_path="/_sim/signer.pem") as base:
         asyncio.run(pull(base, args.concurrency))  # warm-up: builds and caches everything
+        server_before, client_before = cpu_seconds(PIDS[base]), time.process_time()
         documents, calls, elapsed = asyncio.run(pull(base, args.concurrency))
+        client_cpu = time.process_time() - client_before
+        server_cpu = cpu_seconds(PIDS[base]) - server_before
         bare = asyncio.run(baseline(base, calls, args.concurrency))
     print(
         f"catalogue pull : {documents} documents, {calls} HTTP calls in {elapsed:.2f} s "
         f"({calls / elapsed:.0f} calls/s, {elapsed / calls * 1000:.2f} ms/call)"
+    )
+    print(
+        f"cpu            : client {client_cpu:.2f} s ({client_cpu / calls * 1000:.2f} ms/call), "
+        f"simulator {server_cpu:.2f} s ({server_cpu / calls * 1000:.2f} ms/call)"
     )
     print(
         f"baseline       : {calls} GET /_sim/signer.pem in {bare:.2f} s "

@@ -166,6 +166,12 @@ class Settings(BaseSettings):
 
     catalogue_refresh_interval_seconds: int = 7 * 24 * 3600
     catalogue_refresh_on_start: bool = True
+    # Meta-API calls in flight at once during a refresh: DigiLocker publishes no rate limit
+    # (docs/reference/digilocker-partner-api.md §14), so the walk stays polite.
+    catalogue_refresh_concurrency: int = Field(default=8, ge=1, le=64)
+    # How stale a process's in-memory catalogue may be: a refresh by another process is served
+    # here at most this many seconds later (documents/catalogue.py, docs/deployment.md).
+    catalogue_revalidate_seconds: float = Field(default=5.0, ge=0, le=3600)
     purge_interval_seconds: int = 300
     # A stored blob with no row is deleted by the purge job once it is this old: a blob is
     # written just before its row commits, so a younger one may still be getting its row.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.documents.catalogue import CatalogueDocument
 from tests.requests.test_create import assert_envelope
@@ -88,3 +92,95 @@ def test_duplicate_and_oversized_entries_are_skipped_not_fatal() -> None:
 
     documents = [doc("001", "PANCR"), doc("001", "PANCR"), doc("0" * 41, "DRVLC"), doc("002", "")]
     assert usable(documents) == [doc("001", "PANCR")]
+
+
+class _Stopwatch:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _entry(org_id: str) -> CatalogueDocument:
+    return CatalogueDocument(
+        org_id, "in.gov.x", "Org", "PANCR", "PAN", ("pdf",), (("panno", "PAN"),)
+    )
+
+
+async def test_cache_answers_from_memory_and_sees_another_process_refresh_in_bounded_time(
+    gateway: Gateway,
+) -> None:
+    """Two caches over one database stand for two processes: one stores a new catalogue, the
+    other serves its copy from memory until `revalidate_seconds` have passed, then the new one."""
+    from digilocker_gateway.documents.catalogue import CatalogueCache, store_catalogue
+
+    runtime = gateway.runtime
+    opened = 0
+
+    @contextlib.asynccontextmanager
+    async def counting_session() -> AsyncIterator[AsyncSession]:
+        nonlocal opened
+        opened += 1
+        async with runtime.reading() as session:
+            yield session
+
+    watch = _Stopwatch()
+    other_process = CatalogueCache(monotonic=watch)
+    assert await other_process.current(counting_session, revalidate_seconds=5) is None
+    assert await other_process.current(counting_session, revalidate_seconds=5) is None
+    assert opened == 2  # absence is not cached: the first catalogue shows up at once
+
+    async with runtime.transaction() as session:
+        first = await store_catalogue(session, [_entry("000001")], now=gateway.clock.now())
+    snapshot = await other_process.current(counting_session, revalidate_seconds=5)
+    assert snapshot is not None
+    assert snapshot.etag == first
+    for _ in range(20):
+        cached = await other_process.current(counting_session, revalidate_seconds=5)
+        assert cached is snapshot
+    assert opened == 3  # answered from memory within the window
+
+    async with runtime.transaction() as session:
+        second = await store_catalogue(
+            session, [_entry("000001"), _entry("000002")], now=gateway.clock.now()
+        )
+    assert second != first
+    watch.now += 4.9
+    stale = await other_process.current(counting_session, revalidate_seconds=5)
+    assert stale is not None
+    assert stale.etag == first
+    watch.now += 0.2
+    fresh = await other_process.current(counting_session, revalidate_seconds=5)
+    assert fresh is not None
+    assert fresh.etag == second
+    assert json.loads(fresh.body)["documents"][1]["orgId"] == "000002"
+    watch.now += 5.1
+    same = await other_process.current(counting_session, revalidate_seconds=5)
+    assert same is fresh  # an unchanged ETag keeps the body already in memory
+
+    # The process that refreshed invalidates its own cache and serves the new copy at once.
+    async with runtime.transaction() as session:
+        third = await store_catalogue(session, [_entry("000003")], now=gateway.clock.now())
+    other_process.invalidate()
+    latest = await other_process.current(counting_session, revalidate_seconds=5)
+    assert latest is not None
+    assert latest.etag == third
+
+
+async def test_catalogue_route_serves_a_refresh_by_another_process_after_the_bound(
+    fully_catalogued_gateway: Gateway,
+) -> None:
+    gateway = fully_catalogued_gateway
+    first = await gateway.client.get("/api/digilocker/documents", headers=gateway.headers)
+    async with gateway.runtime.transaction() as session:
+        from digilocker_gateway.documents.catalogue import store_catalogue
+
+        etag = await store_catalogue(session, [_entry("000009")], now=gateway.clock.now())
+    assert etag != first.headers["etag"]
+    gateway.runtime.catalogue.invalidate()  # as if the bound had passed
+    second = await gateway.client.get("/api/digilocker/documents", headers=gateway.headers)
+    assert second.headers["etag"] == etag
+    assert [d["orgId"] for d in second.json()["documents"]] == ["000009"]

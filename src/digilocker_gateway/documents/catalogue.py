@@ -13,7 +13,10 @@ import gzip
 import hashlib
 import json
 import logging
+import math
+import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,10 +28,13 @@ from digilocker_gateway.upstream.client import DigiLockerClient
 
 logger = logging.getLogger("digilocker_gateway.catalogue")
 
-# DigiLocker's meta-APIs do not say which formats a document comes in. The PDF is always
-# there; XML exists for issuer-integrated documents, and fetch-document checks the issued
-# list's `mime` before asking for it (docs/reference/digilocker-partner-api.md §6, §9).
-DEFAULT_FORMATS = ("pdf", "xml")
+# The formats the catalogue lists are the ones every document of a pair has. DigiLocker's
+# meta-APIs say nothing about formats (docs/reference/digilocker-partner-api.md §11); every
+# issued document comes as a PDF, while XML "may not be available for all documents" and only
+# the issued list's `mime` of one document says whether it has it (§6, §9). So the catalogue
+# lists the PDF alone; XML is fetched per document (documents/fetch.py) and shown per document
+# by `/{id}/issued` (docs/reference/setu-api.md §4.3).
+LISTED_FORMATS = ("pdf",)
 SNAPSHOT_ID = 1
 
 
@@ -80,7 +86,7 @@ async def fetch_catalogue(
                     org_name=issuer.name,
                     doc_type=doctype.doctype,
                     description=doctype.description,
-                    formats=DEFAULT_FORMATS,
+                    formats=LISTED_FORMATS,
                     parameters=tuple((p.paramname, p.label) for p in parameters),
                 )
             )
@@ -170,14 +176,49 @@ class Snapshot:
     refreshed_at: datetime
 
 
+SessionOpener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
 class CatalogueCache:
-    """The serialised catalogue kept in memory, keyed by its ETag. Each call checks the stored
-    ETag (one tiny query), so a refresh by any process is seen by every process."""
+    """The serialised catalogue kept in memory with its ETag, the ETag being the version stamp
+    of the stored copy. A request within `revalidate_seconds` of the last check is answered
+    from memory without touching the database; the first one after that asks the database for
+    the stored ETag (one tiny query) and reloads the body only if it changed. A refresh in
+    this process calls `invalidate`, so it is seen here at once; in any other process within
+    `revalidate_seconds` (DLG_CATALOGUE_REVALIDATE_SECONDS, docs/deployment.md).
 
-    def __init__(self) -> None:
+    Absence is never cached: until the first refresh every call asks the database, so the
+    first catalogue appears everywhere as soon as it is stored."""
+
+    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._snapshot: Snapshot | None = None
+        self._checked_at = -math.inf
+        self._monotonic = monotonic
+        self._revalidating = asyncio.Lock()
 
-    async def current(self, session: AsyncSession) -> Snapshot | None:
+    def invalidate(self) -> None:
+        """Check the stored copy on the next call (after a refresh by this process)."""
+        self._checked_at = -math.inf
+
+    async def current(
+        self, open_session: SessionOpener, *, revalidate_seconds: float
+    ) -> Snapshot | None:
+        cached = self._snapshot
+        if cached is not None and self._monotonic() - self._checked_at < revalidate_seconds:
+            return cached
+        async with self._revalidating:  # one revalidation at a time, not one per request
+            cached = self._snapshot
+            if cached is not None and self._monotonic() - self._checked_at < revalidate_seconds:
+                return cached
+            checked_at = self._monotonic()
+            async with open_session() as session:
+                snapshot = await self._load(session, cached)
+            self._snapshot = snapshot
+            self._checked_at = checked_at if snapshot is not None else -math.inf
+            return snapshot
+
+    @staticmethod
+    async def _load(session: AsyncSession, cached: Snapshot | None) -> Snapshot | None:
         stored = (
             await session.execute(
                 select(CatalogueSnapshot.etag).where(CatalogueSnapshot.id == SNAPSHOT_ID)
@@ -185,21 +226,18 @@ class CatalogueCache:
         ).scalar_one_or_none()
         if stored is None:
             return None
-        cached = self._snapshot
         if cached is not None and cached.etag == stored:
             return cached
         row = await session.get(CatalogueSnapshot, SNAPSHOT_ID)
         if row is None:
             return None
-        snapshot = Snapshot(
+        return Snapshot(
             row.etag,
             row.body_gzip,
             gzip.decompress(row.body_gzip),
             row.entry_count,
             row.refreshed_at,
         )
-        self._snapshot = snapshot
-        return snapshot
 
 
 async def lookup(session: AsyncSession, org_id: str, doc_type: str) -> CatalogueDocument | None:

@@ -58,8 +58,9 @@ files_router = APIRouter(include_in_schema=False)
     },
 )
 async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -> Response:
-    async with runtime.reading() as session:
-        snapshot = await runtime.catalogue.current(session)
+    snapshot = await runtime.catalogue.current(
+        runtime.reading, revalidate_seconds=runtime.settings.catalogue_revalidate_seconds
+    )
     if snapshot is None:
         raise CatalogueNotReady()
     headers = {

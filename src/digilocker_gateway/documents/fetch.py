@@ -46,6 +46,12 @@ from digilocker_gateway.upstream.protocol import IssuedDocument, consented_docty
 
 logger = logging.getLogger("digilocker_gateway.documents")
 
+# Beyond what the catalogue lists for every document of a pair (the PDF), a caller may ask for
+# a format that only some documents have: XML, when the document's issued-list `mime` says so
+# (docs/reference/digilocker-partner-api.md §9). Whether it has it is checked once the document
+# is found; one without answers 400 invalid_payload, "not available as xml".
+PER_DOCUMENT_FORMATS = frozenset({"xml"})
+
 
 def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | None) -> None:
     if not body.consent:
@@ -54,7 +60,7 @@ def validate_against_catalogue(body: DocumentFetch, entry: CatalogueDocument | N
         raise InvalidPayload(
             f"No document {body.docType} from orgId {body.orgId} in the catalogue."
         )
-    if body.format not in entry.formats:
+    if body.format not in entry.formats and body.format not in PER_DOCUMENT_FORMATS:
         raise InvalidPayload(f"format must be one of {', '.join(entry.formats)} for this document.")
     if body.uri is not None:
         # A document from the user's issued list needs no parameters (docs/journey-options.md §3).

@@ -57,7 +57,10 @@ class DocumentFetch(BaseModel):
     format: Annotated[
         Literal["pdf", "xml"],
         BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
-    ] = Field(description="pdf or xml, as the catalogue lists for the document")
+    ] = Field(
+        description="pdf (every document, as the catalogue lists), or xml for a document that "
+        "has it (its availableFormats in /{id}/issued)"
+    )
     # Missing consent is no consent (400 consent_not_given), so the field has a default; the
     # schema shows none, as Setu documents consent as required.
     consent: Consent = Field(default=False, json_schema_extra=_without_default)

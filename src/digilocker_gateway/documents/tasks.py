@@ -20,9 +20,14 @@ logger = logging.getLogger("digilocker_gateway.catalogue")
 
 async def refresh_catalogue(runtime: Runtime, *, progress: ProgressCallback | None = None) -> int:
     """Fetch first, then replace in one transaction: a failure keeps the previous copy."""
-    documents = await fetch_catalogue(runtime.upstream(None), progress=progress)
+    documents = await fetch_catalogue(
+        runtime.upstream(None),
+        concurrency=runtime.settings.catalogue_refresh_concurrency,
+        progress=progress,
+    )
     async with runtime.transaction() as session:
         await store_catalogue(session, documents, now=runtime.clock.now())
+    runtime.catalogue.invalidate()  # this process serves the new copy at once
     logger.info("catalogue refreshed: %d documents", len(documents))
     return len(documents)
 
