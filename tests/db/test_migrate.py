@@ -33,7 +33,7 @@ def run_migrate_command(database: DatabaseUnderTest, data_dir: Path) -> str:
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
-    return done.stdout.decode()
+    return done.stdout.decode() + done.stderr.decode()
 
 
 async def tables_in(database: DatabaseUnderTest, data_dir: Path) -> set[str]:
@@ -120,3 +120,14 @@ async def test_migrations_build_exactly_the_models_tables(
     finally:
         await engine.dispose()
     assert differences == []
+
+
+async def test_migrating_logs_the_upgrades_and_none_of_alembics_chatter(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    output = run_migrate_command(database, tmp_path)
+
+    assert "Running upgrade" in output
+    assert HEAD_REVISION in output
+    for chatter in ("setup plugin", "Context impl", "Will assume"):
+        assert chatter not in output

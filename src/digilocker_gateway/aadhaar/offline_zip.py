@@ -15,8 +15,6 @@ import stat
 import zipfile
 import zlib
 
-import pyzipper
-
 from digilocker_gateway.errors import (
     OfflineEkycInvalid,
     OfflineEkycNotZip,
@@ -33,8 +31,6 @@ MAX_ENTRIES = 4
 # XML with a base64 photo compresses about 1.5:1; far beyond 100:1 is a bomb.
 MAX_RATIO = 100
 _ENCRYPTED = 0x1
-# pyzipper carries its own copy of zipfile, whose exceptions are not the standard library's.
-_BAD_ZIP = (zipfile.BadZipFile, pyzipper.BadZipFile, zipfile.LargeZipFile, pyzipper.LargeZipFile)
 
 
 def _unsafe(info: zipfile.ZipInfo) -> bool:
@@ -49,9 +45,15 @@ def _unsafe(info: zipfile.ZipInfo) -> bool:
 
 def open_offline_zip(archive: bytes, share_code: str, *, max_xml_bytes: int) -> bytes:
     """The one XML inside `archive`, decrypted with `share_code`."""
+    # Imported on first use: pyzipper brings PyCryptodome and cffi's C parser (about 50 ms of
+    # start-up) for a call most deployments never make.
+    import pyzipper
+
+    # pyzipper carries its own copy of zipfile, whose exceptions are not the standard library's.
+    bad_zip = (zipfile.BadZipFile, pyzipper.BadZipFile, zipfile.LargeZipFile, pyzipper.LargeZipFile)
     try:
         opened = pyzipper.AESZipFile(io.BytesIO(archive))
-    except (*_BAD_ZIP, ValueError, EOFError, OSError):
+    except (*bad_zip, ValueError, EOFError, OSError):
         raise OfflineEkycNotZip() from None
     with opened:
         entries = opened.infolist()
@@ -82,6 +84,6 @@ def open_offline_zip(archive: bytes, share_code: str, *, max_xml_bytes: int) -> 
             raise OfflineEkycTampered() from None
         except NotImplementedError:
             raise OfflineEkycInvalid("The ZIP uses a compression UIDAI does not.") from None
-        except (*_BAD_ZIP, zlib.error, EOFError, ValueError):
+        except (*bad_zip, zlib.error, EOFError, ValueError):
             raise OfflineEkycTampered() from None
     return xml

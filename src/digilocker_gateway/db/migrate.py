@@ -30,11 +30,23 @@ class SchemaNotMigrated(RuntimeError):
     """The database schema is behind this version of the gateway and migrating is turned off."""
 
 
+def _upgrade_lines_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.getMessage().startswith("Running upgrade")
+
+
+def _quiet_alembic() -> None:
+    """Alembic announces each of its plugins, its dialect and its DDL mode at INFO on every run,
+    from the moment it is imported; the upgrade lines are enough."""
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    migration = logging.getLogger("alembic.runtime.migration")
+    if _upgrade_lines_only not in migration.filters:
+        migration.addFilter(_upgrade_lines_only)
+
+
 def alembic_config(url: str) -> Config:
+    _quiet_alembic()  # before the import, which already logs
     from alembic.config import Config
 
-    # Alembic announces each of its plugins at INFO on every run; the upgrade lines are enough.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -47,9 +59,9 @@ def _has_version_table(connection: Connection) -> bool:
 
 
 def _upgrade(connection: Connection, url: str, revision: str) -> None:
+    config = alembic_config(url)
     from alembic import command
 
-    config = alembic_config(url)
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
 

@@ -13,8 +13,6 @@ import io
 import re
 from datetime import datetime
 
-import pyzipper
-
 from digilocker_gateway.simulator.eaadhaar import IST, render_offline_ekyc_xml
 from digilocker_gateway.simulator.model import SimUser
 from digilocker_gateway.simulator.pki import SimulatorPKI
@@ -38,6 +36,8 @@ def render_offline_ekyc_zip(
     name = offline_ekyc_name(now)
     xml = render_offline_ekyc_xml(user, pki, now, share_code)
     buffer = io.BytesIO()
+    import pyzipper  # on first use: it brings PyCryptodome and cffi's parser
+
     with pyzipper.AESZipFile(
         buffer, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES
     ) as archive:
