@@ -102,6 +102,7 @@ def create_app(
         redirect_slashes=False,  # TrailingSlashMiddleware serves both forms directly
     )
     install_error_handlers(app)
+    app.state.quotas = operations.quotas  # read by the quota dependency (ops/quota_deps.py)
     app.include_router(request_endpoints.router)
     app.include_router(document_endpoints.router)
     app.include_router(aadhaar_endpoints.router)
