@@ -8,6 +8,7 @@ product instance and a circuit breaker per DigiLocker operation, built from `Set
 - `quotas`, `quota_deps`: limits and shared counters per product instance and kind of call,
   and the dependency that checks them after authentication.
 - `breaker`, `upstream_guard`: the breakers, and the observer of every DigiLocker call.
+- `tracing`: OpenTelemetry spans, imported by app.py only when `DLG_OTEL_ENABLED`.
 - `endpoints`: `/metrics`.
 """
 
