@@ -25,6 +25,7 @@ from digilocker_gateway.ops.quotas import (
     stored_limits,
 )
 from digilocker_gateway.runtime import Runtime
+from tests.ops.test_logs import Captured, captured  # noqa: F401 (a fixture)
 from tests.requests.test_create import assert_envelope
 from tests.support import REDIRECT_URL, DatabaseUnderTest, Gateway, ManualClock, running_gateway
 
@@ -269,3 +270,19 @@ async def test_a_changed_limit_reaches_the_running_gateway_within_its_cache_time
     # ...and the new one once they are older than 30 s.
     refused = await quiet.client.get(path, headers=quiet.headers)
     assert_envelope(refused, 429, "rate_limit_exceeded")
+
+
+async def test_the_access_line_names_the_quota_that_refused_the_call(
+    database: DatabaseUnderTest,
+    tmp_path: Path,
+    captured: Captured,  # noqa: F811 (the fixture imported above)
+) -> None:
+    async with running_gateway(database, tmp_path, quota_fetch_per_day=0) as gateway:
+        path = "/api/digilocker/abc/aadhaar"
+        refused = await gateway.client.get(path, headers=gateway.headers)
+        wrong = {**gateway.headers, "x-client-secret": "not-the-secret"}
+        probe = await gateway.client.get(path, headers=wrong)
+    assert refused.status_code == 429
+    assert probe.status_code == 401
+    lines = [line for line in captured.access_lines() if line.get("route", "").endswith("aadhaar")]
+    assert [(line["status"], line.get("quota")) for line in lines] == [(429, "fetch"), (401, None)]
