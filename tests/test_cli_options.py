@@ -80,3 +80,97 @@ def test_set_options_refuses_unknown_extensions_and_instances(tmp_path: Path) ->
     assert "no product instance no-such-id" in missing.stderr
     assert bad_purpose.returncode == 2
     assert "Traceback" not in unknown.stderr + missing.stderr + bad_purpose.stderr
+
+
+def test_quotas_set_show_and_clear_an_instances_own_limits(tmp_path: Path) -> None:
+    created = run(tmp_path, "admin", "create-client", "--create", "--json")
+    assert created.returncode == 0, created.stderr
+    instance = json.loads(created.stdout)["x-product-instance-id"]
+    target = ("--product-instance", instance)
+
+    done = run(
+        tmp_path,
+        "admin",
+        "quotas",
+        "set",
+        *target,
+        "--kind",
+        "create",
+        "--per-minute",
+        "20",
+        "--per-day",
+        "unlimited",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["create"] == {
+        "per_minute": {"limit": 20, "from": "instance"},
+        "per_day": {"limit": None, "from": "instance"},
+    }
+    more = run(tmp_path, "admin", "quotas", "set", *target, "--kind", "fetch", "--per-day", "0")
+    assert more.returncode == 0, more.stderr
+    database = sqlite3.connect(tmp_path / "var" / "gateway.db")
+    rows = database.execute(
+        "SELECT kind, span, max_calls FROM quota_limits WHERE product_instance_id = ? "
+        "ORDER BY kind, span",
+        (instance,),
+    ).fetchall()
+    assert rows == [("create", "day", None), ("create", "minute", 20), ("fetch", "day", 0)]
+
+    shown = run(tmp_path, "admin", "quotas", "show", *target)
+    assert shown.returncode == 0, shown.stderr
+    view = json.loads(shown.stdout)
+    assert view["fetch"]["per_day"] == {"limit": 0, "from": "instance"}
+    assert view["status"]["per_minute"] == {"limit": None, "from": "gateway"}
+    assert set(view) == {"create", "fetch", "status", "account_check"}
+
+    cleared = run(tmp_path, "admin", "quotas", "clear", *target, "--kind", "create")
+    assert cleared.returncode == 0, cleared.stderr
+    assert "cleared 2 limit(s)" in cleared.stdout
+    left = database.execute(
+        "SELECT kind FROM quota_limits WHERE product_instance_id = ?", (instance,)
+    ).fetchall()
+    assert left == [("fetch",)]
+
+
+def test_quotas_set_refuses_bad_numbers_and_unknown_instances(tmp_path: Path) -> None:
+    created = run(tmp_path, "admin", "create-client", "--create", "--json")
+    instance = json.loads(created.stdout)["x-product-instance-id"]
+
+    negative = run(
+        tmp_path,
+        "admin",
+        "quotas",
+        "set",
+        "--product-instance",
+        instance,
+        "--kind",
+        "create",
+        "--per-minute",
+        "-3",
+    )
+    nothing = run(
+        tmp_path, "admin", "quotas", "set", "--product-instance", instance, "--kind", "create"
+    )
+    missing = run(
+        tmp_path,
+        "admin",
+        "quotas",
+        "set",
+        "--product-instance",
+        "no-such-id",
+        "--kind",
+        "fetch",
+        "--per-day",
+        "5",
+    )
+    unknown_show = run(tmp_path, "admin", "quotas", "show", "--product-instance", "no-such-id")
+
+    assert negative.returncode == 2
+    assert "--per-minute" in negative.stderr
+    assert nothing.returncode == 2
+    assert missing.returncode == 1
+    assert "no product instance no-such-id" in missing.stderr
+    assert unknown_show.returncode == 1
+    assert "Traceback" not in negative.stderr + nothing.stderr + missing.stderr
+    database = sqlite3.connect(tmp_path / "var" / "gateway.db")
+    assert database.execute("SELECT count(*) FROM quota_limits").fetchone() == (0,)

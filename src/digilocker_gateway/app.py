@@ -9,6 +9,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import httpx
 from fastapi import FastAPI
@@ -46,6 +47,9 @@ from digilocker_gateway.runtime_build import build_runtime, close_runtime
 from digilocker_gateway.webhooks import endpoints as webhook_endpoints
 from digilocker_gateway.webhooks.schemas import WEBHOOK_BODIES
 
+if TYPE_CHECKING:
+    from digilocker_gateway.ops.tracing import Tracing
+
 logger = logging.getLogger("digilocker_gateway")
 _SELECT_ONE = text("SELECT 1")
 
@@ -63,6 +67,7 @@ def create_app(
     clock = clock or SystemClock()
     operations = build_operations(settings, clock)
     quiet_libraries()  # whoever configures logging, no library logs personal data
+    tracing: Tracing | None = None  # set below when DLG_OTEL_ENABLED (ops/tracing.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +84,8 @@ def create_app(
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
         )
         runtime.upstream_observer = operations.guard
+        if tracing is not None:
+            tracing.instrument_runtime(runtime)
         app.state.runtime = runtime
         await sweep_at_start(runtime)
         tasks = start_background_jobs(runtime) if settings.background_jobs else []
@@ -89,6 +96,8 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await close_runtime(runtime)
+            if tracing is not None:
+                tracing.close()
             if operations.metrics is not None:
                 operations.metrics.process_stopped()
 
@@ -102,6 +111,7 @@ def create_app(
         redirect_slashes=False,  # TrailingSlashMiddleware serves both forms directly
     )
     install_error_handlers(app)
+    app.state.quotas = operations.quotas  # read by the quota dependency (ops/quota_deps.py)
     app.include_router(request_endpoints.router)
     app.include_router(document_endpoints.router)
     app.include_router(aadhaar_endpoints.router)
@@ -167,4 +177,9 @@ def create_app(
     )
     app.add_middleware(TrailingSlashMiddleware, keep=(SIMULATOR_MOUNT + "/",))
     app.add_middleware(TraceIdMiddleware)
+    if settings.otel_enabled:
+        # Imported only here: with tracing off, nothing of OpenTelemetry is loaded.
+        from digilocker_gateway.ops.tracing import Tracing
+
+        tracing = Tracing(app)
     return app

@@ -22,6 +22,8 @@ from digilocker_gateway.kit.private_files import private_directory
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from digilocker_gateway.ops.quotas import QuotaKind, Span
+
 T = TypeVar("T")
 
 
@@ -810,3 +812,135 @@ def audit_verify(product_instance_id: str | None) -> None:
             f"audit log tampered: {len(report.problems)} problem(s) in {report.chains} chain(s)"
         )
     click.echo(f"audit log intact: {report.rows} rows in {report.chains} chain(s)")
+
+
+# Quotas (docs/operations.md §3).
+
+
+def _quota_number(value: str, hint: str) -> int | None:
+    """A quota from the command line: a number of calls (0 refuses every call), or
+    `unlimited` (None)."""
+    text = value.strip().lower()
+    if text == "unlimited":
+        return None
+    if text.isdigit():
+        return int(text)
+    raise click.BadParameter(
+        f"{value!r} is not a number of calls (0 or more) or 'unlimited'", param_hint=hint
+    )
+
+
+_QUOTA_KINDS = ("create", "fetch", "status", "account_check")
+
+
+@admin.group("quotas")
+def admin_quotas() -> None:
+    """A product instance's quotas: calls per minute and per day, for each kind of call."""
+
+
+def _quota_view(
+    stored: dict[tuple[QuotaKind, Span], int | None], settings: Settings
+) -> dict[str, dict[str, object]]:
+    from digilocker_gateway.ops.quotas import QuotaKind, Span, default_limits
+
+    defaults = default_limits(settings)
+    view: dict[str, dict[str, object]] = {}
+    for kind in QuotaKind:
+        entry: dict[str, object] = {}
+        for span, default in (
+            (Span.MINUTE, defaults[kind].per_minute),
+            (Span.DAY, defaults[kind].per_day),
+        ):
+            own = (kind, span) in stored
+            entry[f"per_{span.value}"] = {
+                "limit": stored[(kind, span)] if own else default,
+                "from": "instance" if own else "gateway",
+            }
+        view[kind.value] = entry
+    return view
+
+
+@admin_quotas.command("set")
+@product_instance_option
+@click.option("--kind", type=click.Choice(_QUOTA_KINDS), required=True, help="The kind of call.")
+@click.option("--per-minute", metavar="N|unlimited", help="Calls per minute (sliding window).")
+@click.option("--per-day", metavar="N|unlimited", help="Calls per day (from midnight IST).")
+def quotas_set(
+    product_instance_id: str, kind: str, per_minute: str | None, per_day: str | None
+) -> None:
+    """Give a product instance its own limit for one kind of call; running gateways apply it
+    within 30 seconds."""
+    from digilocker_gateway.ops.quotas import QuotaKind, Span, set_limit, stored_limits
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    changes = {
+        span: _quota_number(value, f"--per-{span.value}")
+        for span, value in ((Span.MINUTE, per_minute), (Span.DAY, per_day))
+        if value is not None
+    }
+    if not changes:
+        raise click.UsageError("give --per-minute, --per-day or both")
+    settings = _data_settings(create=False)
+
+    async def go() -> dict[tuple[QuotaKind, Span], int | None] | None:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                for span, value in changes.items():
+                    if not await set_limit(
+                        session, product_instance_id, QuotaKind(kind), span, value
+                    ):
+                        return None
+                return await stored_limits(session, product_instance_id)
+
+    stored = _run(go)
+    if stored is None:
+        raise click.ClickException(f"no product instance {product_instance_id}")
+    _print_json(_quota_view(stored, settings))
+
+
+@admin_quotas.command("show")
+@product_instance_option
+def quotas_show(product_instance_id: str) -> None:
+    """Each kind's limits and where they come from: the instance's own, or the gateway's
+    settings (as this command's environment has them: run it with the server's settings)."""
+    from digilocker_gateway.db.models import ProductInstance
+    from digilocker_gateway.ops.quotas import stored_limits
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    settings = _data_settings(create=False)
+
+    async def go() -> dict[tuple[QuotaKind, Span], int | None] | None:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.reading() as session:
+                if await session.get(ProductInstance, product_instance_id) is None:
+                    return None
+                return await stored_limits(session, product_instance_id)
+
+    stored = _run(go)
+    if stored is None:
+        raise click.ClickException(f"no product instance {product_instance_id}")
+    _print_json(_quota_view(stored, settings))
+
+
+@admin_quotas.command("clear")
+@product_instance_option
+@click.option("--kind", type=click.Choice(_QUOTA_KINDS), default=None, help="Only this kind.")
+@click.option("--span", type=click.Choice(["minute", "day"]), default=None, help="Only this span.")
+def quotas_clear(product_instance_id: str, kind: str | None, span: str | None) -> None:
+    """Remove a product instance's own limits: the gateway's settings apply again."""
+    from digilocker_gateway.ops.quotas import QuotaKind, Span, clear_limits
+    from digilocker_gateway.runtime_build import standalone_runtime
+
+    settings = _data_settings(create=False)
+
+    async def go() -> int:
+        async with standalone_runtime(settings, with_upstream=False) as runtime:
+            async with runtime.transaction() as session:
+                return await clear_limits(
+                    session,
+                    product_instance_id,
+                    None if kind is None else QuotaKind(kind),
+                    None if span is None else Span(span),
+                )
+
+    click.echo(f"cleared {_run(go)} limit(s) of {product_instance_id}")

@@ -18,8 +18,6 @@ CALLBACK_PATH = "/digilocker/callback"
 JOURNEY_PATH = "/digilocker/journey"
 FILES_PATH = "/files"
 SIMULATOR_MOUNT = "/simulator"
-# The kinds of call a quota counts (ops/quotas.py).
-QUOTA_KINDS = ("create", "fetch", "status")
 
 # The simulator's default partner app (see simulator/settings.py); the embedded default uses it.
 DEV_PARTNER_CLIENT_ID = "DLGSIMDEV1"
@@ -199,27 +197,19 @@ class Settings(BaseSettings):
     upstream_breaker_enabled: bool = True
     upstream_breaker_failure_threshold: int = Field(default=5, ge=1)
     upstream_breaker_open_seconds: float = Field(default=30.0, gt=0)
-    # Quotas per product instance and kind of call (None: no limit), kept per process; per
-    # product instance overrides: {"<product instance id>": {"create_per_day": 500, ...}}.
+    # Quotas per product instance and kind of call (None: no limit), counted in the database for
+    # every process: the limits of a product instance that `admin quotas set` gives none.
     quota_create_per_minute: int | None = Field(default=None, ge=0)
     quota_create_per_day: int | None = Field(default=None, ge=0)
     quota_fetch_per_minute: int | None = Field(default=None, ge=0)
     quota_fetch_per_day: int | None = Field(default=None, ge=0)
     quota_status_per_minute: int | None = Field(default=None, ge=0)
     quota_status_per_day: int | None = Field(default=None, ge=0)
-    quota_overrides: dict[str, dict[str, int | None]] = {}
-
-    @field_validator("quota_overrides")
-    @classmethod
-    def _known_quota_names(
-        cls, value: dict[str, dict[str, int | None]]
-    ) -> dict[str, dict[str, int | None]]:
-        known = {f"{kind}_per_{span}" for kind in QUOTA_KINDS for span in ("minute", "day")}
-        for instance, limits in value.items():
-            unknown = set(limits) - known
-            if unknown:
-                raise ValueError(f"quota_overrides[{instance}]: unknown {sorted(unknown)}")
-        return value
+    quota_account_check_per_minute: int | None = Field(default=None, ge=0)
+    quota_account_check_per_day: int | None = Field(default=None, ge=0)
+    # OpenTelemetry tracing (docs/operations.md §5; needs the `otel` extra). Off: nothing of
+    # OpenTelemetry is imported.
+    otel_enabled: bool = False
 
     @property
     def effective_log_format(self) -> Literal["json", "console"]:

@@ -141,6 +141,11 @@ class RateLimited(GatewayError):
     code = "rate_limit_exceeded"
     detail = "This product instance's quota for these calls is spent; try again later."
 
+    def __init__(self, retry_after: int | None = None) -> None:
+        super().__init__()
+        # Whole seconds until a call fits again: answered as the Retry-After header.
+        self.retry_after = retry_after
+
 
 class UpstreamServerError(GatewayError):
     status = 500

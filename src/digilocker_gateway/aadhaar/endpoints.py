@@ -32,6 +32,7 @@ from digilocker_gateway.errors import (
     OfflineEkycUnsafeEntry,
     OfflineEkycWrongShareCode,
     OfflineEkycZipBomb,
+    RateLimited,
     RequestNotFound,
     TokenRevoked,
     Unauthorized,
@@ -42,6 +43,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.identity.expected import ExpectedIdentity
 from digilocker_gateway.kit.openapi import error_responses
 from digilocker_gateway.kit.web import describe_validation_errors, media_type_of, read_body
+from digilocker_gateway.ops.quota_deps import FETCH_QUOTA
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
@@ -51,6 +53,7 @@ router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
     "/{request_id}/aadhaar",
     response_model=AadhaarResult,
     summary="Fetch Aadhaar data (verified e-Aadhaar XML as OKYC JSON)",
+    dependencies=[FETCH_QUOTA],
     responses=error_responses(
         AadhaarNotLinked,
         UserConsentNotGiven,
@@ -63,6 +66,7 @@ router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
         RequestNotFound,
         GetXmlFailed,
         UnwrapAadhaarFailed,
+        RateLimited,
         InternalServerError,
     ),
 )

@@ -17,6 +17,7 @@ from digilocker_gateway.errors import (
 )
 from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.web import read_json_body
+from digilocker_gateway.ops.quota_deps import ACCOUNT_CHECK_QUOTA
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
 router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/api/digilocker", tags=["DigiLocker"])
     description="Ask before sending the user, to choose `flow` (signin or signup). The number "
     "is neither stored nor logged; calls are limited per product instance per minute.",
     openapi_extra=json_request_body(AccountCheck),
+    dependencies=[ACCOUNT_CHECK_QUOTA],
     responses=error_responses(
         Unauthorized,
         InvalidPayload,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision under migrations/versions; a test holds it equal to Alembic's own head.
-HEAD_REVISION = "0006_journey_options"
+HEAD_REVISION = "0009_quotas"
 
 # Any fixed number: processes starting together on one PostgreSQL migrate one at a time.
 MIGRATION_LOCK_ID = 7_305_144_512

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -190,6 +191,36 @@ class RateLimitWindow(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class QuotaLimit(Base):
+    """A product instance's own limit for one kind of call and one span (`minute`, `day`), set
+    with `admin quotas set` (docs/operations.md §3). No row: the gateway's setting applies;
+    `max_calls` NULL: no limit, whatever the setting."""
+
+    __tablename__ = "quota_limits"
+
+    product_instance_id: Mapped[str] = mapped_column(
+        ForeignKey("product_instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    span: Mapped[str] = mapped_column(String(6), primary_key=True)
+    max_calls: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class QuotaCounter(Base):
+    """Calls counted in one window of a quota, shared by every gateway process (ops/quotas.py):
+    `window_start` is the window's first second (Unix time) — a minute, or a day from midnight
+    IST. Each key keeps its last two minutes and its current day; older rows are deleted as new
+    windows begin."""
+
+    __tablename__ = "quota_counters"
+
+    product_instance_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    span: Mapped[str] = mapped_column(String(6), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(Integer)
 
 

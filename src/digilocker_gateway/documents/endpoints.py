@@ -30,6 +30,7 @@ from digilocker_gateway.errors import (
     InvalidUri,
     PayloadTooLarge,
     PullResponsePending,
+    RateLimited,
     RecordNotFound,
     RequestNotFound,
     TokenRevoked,
@@ -41,6 +42,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import read_json_body
+from digilocker_gateway.ops.quota_deps import FETCH_QUOTA
 from digilocker_gateway.requests.files import open_signed_file
 from digilocker_gateway.tenants.deps import RuntimeDep, TenantDep
 
@@ -84,6 +86,7 @@ async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -
     response_model_exclude_unset=True,
     summary="Fetch a document (all but Aadhaar)",
     openapi_extra=json_request_body(DocumentFetch),
+    dependencies=[FETCH_QUOTA],
     responses=error_responses(
         InvalidPayload,
         PayloadTooLarge,
@@ -99,6 +102,7 @@ async def catalogue(request: Request, runtime: RuntimeDep, _tenant: TenantDep) -
         UserNotAuthenticated,
         InvalidToken,
         RequestNotFound,
+        RateLimited,
         InternalServerError,
         UpstreamServerError,
     ),
@@ -130,6 +134,7 @@ async def fetch(
     "/{request_id}/issued",
     response_model=IssuedList,
     summary="List the documents the user holds and consented to share (extension)",
+    dependencies=[FETCH_QUOTA],
     responses=error_responses(
         Unauthorized,
         ExtensionNotAllowed,
@@ -138,6 +143,7 @@ async def fetch(
         InvalidToken,
         UserConsentNotGiven,
         RequestNotFound,
+        RateLimited,
         InternalServerError,
         UpstreamServerError,
     ),

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from digilocker_gateway.errors import GatewayError, InvalidPayload, PayloadTooLarge
+from digilocker_gateway.errors import GatewayError, InvalidPayload, PayloadTooLarge, RateLimited
 from digilocker_gateway.kit import deadline
 
 logger = logging.getLogger("digilocker_gateway")
@@ -150,6 +150,8 @@ def gateway_error_response(error: GatewayError) -> JSONResponse:
     """A GatewayError raised by a handler, answered in the envelope (5xx are logged, by code)."""
     if error.status >= 500:
         logger.warning("call failed: %s (trace %s)", error.code, current_trace_id())
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        return error_response(error, headers={"Retry-After": str(error.retry_after)})
     return error_response(error)
 
 

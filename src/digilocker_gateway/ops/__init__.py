@@ -4,9 +4,11 @@ product instance and a circuit breaker per DigiLocker operation, built from `Set
 
 - `metrics`: the metrics and what is read from the database at scrape time.
 - `logs`: the structured formatter every log record goes through.
-- `middleware`: the quota check, the metrics and the access-log line of each call.
-- `quotas`: counters per product instance and kind of call.
+- `middleware`: the metrics and the access-log line of each call.
+- `quotas`, `quota_deps`: limits and shared counters per product instance and kind of call,
+  and the dependency that checks them after authentication.
 - `breaker`, `upstream_guard`: the breakers, and the observer of every DigiLocker call.
+- `tracing`: OpenTelemetry spans, imported by app.py only when `DLG_OTEL_ENABLED`.
 - `endpoints`: `/metrics`.
 """
 
@@ -19,10 +21,10 @@ from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.ops.breaker import Breakers
 from digilocker_gateway.ops.metrics import GatewayMetrics
 from digilocker_gateway.ops.middleware import OperationsConfig
-from digilocker_gateway.ops.quotas import Limit, QuotaCounters, QuotaKind, QuotaPolicy
+from digilocker_gateway.ops.quotas import Quotas, default_limits
 from digilocker_gateway.ops.upstream_guard import UpstreamGuard
 
-__all__ = ["Operations", "build_operations", "quota_policy"]
+__all__ = ["Operations", "build_operations"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,31 +32,12 @@ class Operations:
     metrics: GatewayMetrics | None
     breakers: Breakers
     guard: UpstreamGuard
-    quotas: QuotaCounters
+    quotas: Quotas
     access_log: bool
 
     @property
     def middleware_config(self) -> OperationsConfig:
-        return OperationsConfig(self.metrics, self.quotas, access_log=self.access_log)
-
-
-def quota_policy(settings: Settings) -> QuotaPolicy:
-    def limit(kind: QuotaKind, values: dict[str, int | None]) -> Limit:
-        return Limit(values.get(f"{kind.value}_per_minute"), values.get(f"{kind.value}_per_day"))
-
-    defaults: dict[str, int | None] = {
-        "create_per_minute": settings.quota_create_per_minute,
-        "create_per_day": settings.quota_create_per_day,
-        "fetch_per_minute": settings.quota_fetch_per_minute,
-        "fetch_per_day": settings.quota_fetch_per_day,
-        "status_per_minute": settings.quota_status_per_minute,
-        "status_per_day": settings.quota_status_per_day,
-    }
-    overrides = {
-        instance: {kind: limit(kind, {**defaults, **dict(own)}) for kind in QuotaKind}
-        for instance, own in settings.quota_overrides.items()
-    }
-    return QuotaPolicy({kind: limit(kind, defaults) for kind in QuotaKind}, overrides)
+        return OperationsConfig(self.metrics, access_log=self.access_log)
 
 
 def build_operations(settings: Settings, clock: Clock) -> Operations:
@@ -69,6 +52,6 @@ def build_operations(settings: Settings, clock: Clock) -> Operations:
         metrics=metrics,
         breakers=breakers,
         guard=UpstreamGuard(metrics, breakers),
-        quotas=QuotaCounters(quota_policy(settings), clock),
+        quotas=Quotas(default_limits(settings), clock, metrics),
         access_log=settings.access_log,
     )

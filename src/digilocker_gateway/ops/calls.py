@@ -1,7 +1,8 @@
-"""What one API call did, gathered while it runs: the DigiLocker calls it made and, when a
-circuit breaker refused one, how long the caller should wait. The middleware puts a fresh
-record in a context variable; the upstream observer writes into that same object, so it is
-seen whatever context copies the framework makes in between."""
+"""What one API call did, gathered while it runs: the DigiLocker calls it made, how long the
+caller should wait when a circuit breaker refused one, and which quota refused the call. The
+middleware puts a fresh record in a context variable; the upstream observer and the quota
+check write into that same object, so it is seen whatever context copies the framework makes
+in between."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ class CallRecord:
     upstream: list[str] = field(default_factory=list)  # "operation:outcome", in order
     upstream_seconds: float = 0.0
     retry_after: int | None = None
+    quota: str | None = None  # the kind of call a quota refused (ops/quotas.py)
 
 
 _current: ContextVar[CallRecord | None] = ContextVar("dlg_call_record", default=None)

@@ -1,6 +1,6 @@
-"""`OperationsMiddleware`: around every API call, the quota check, the metrics and the one
-access-log line (docs/operations.md). Pure ASGI, like the other middleware in kit/web.py, so
-streamed downloads are not buffered.
+"""`OperationsMiddleware`: around every API call, the metrics and the one access-log line
+(docs/operations.md); quotas are checked after authentication, by ops/quota_deps.py. Pure
+ASGI, like the other middleware in kit/web.py, so streamed downloads are not buffered.
 
 It sits inside `TraceIdMiddleware` (the log line and a 429's envelope carry the trace id) and
 inside the trailing-slash rewrite, so the router writes the matched route into the very scope
@@ -19,12 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH, SIMULATOR_MOUNT
-from digilocker_gateway.errors import RateLimited
-from digilocker_gateway.kit.web import error_response
 from digilocker_gateway.ops.calls import begin_call, end_call
 from digilocker_gateway.ops.logs import ACCESS_LOGGER
 from digilocker_gateway.ops.metrics import GatewayMetrics
-from digilocker_gateway.ops.quotas import QuotaCounters, Taken, kind_of
 
 access_logger = logging.getLogger(ACCESS_LOGGER)
 
@@ -40,7 +37,6 @@ _DENIED = "user_consent_not_given"
 @dataclass(frozen=True, slots=True)
 class OperationsConfig:
     metrics: GatewayMetrics | None
-    quotas: QuotaCounters | None
     access_log: bool
 
 
@@ -48,9 +44,6 @@ class OperationsMiddleware:
     def __init__(self, app: ASGIApp, *, config: OperationsConfig) -> None:
         self.app = app
         self._metrics = config.metrics
-        self._quotas = (
-            config.quotas if config.quotas is not None and config.quotas.enabled else None
-        )
         self._access_log = config.access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,8 +62,6 @@ class OperationsMiddleware:
         method: str = scope["method"]
         status = 500
         location: str | None = None
-        taken: Taken | None = None
-        refused_kind: str | None = None
 
         async def send_observed(message: Message) -> None:
             nonlocal status, location
@@ -89,25 +80,9 @@ class OperationsMiddleware:
             await send(message)
 
         try:
-            quotas = self._quotas
-            kind = kind_of(method, path) if quotas is not None and instance else None
-            if kind is not None and quotas is not None and instance is not None:
-                outcome = quotas.take(instance, kind)
-                if isinstance(outcome, int):
-                    refused_kind = kind.value
-                    if metrics is not None:
-                        metrics.quota_refusals.labels(instance, kind.value).inc()
-                    response = error_response(RateLimited(), headers={"Retry-After": str(outcome)})
-                    await response(scope, receive, send_observed)
-                    return
-                taken = outcome
             await self.app(scope, receive, send_observed)
         finally:
             end_call(token)
-            if taken is not None and status == 401 and self._quotas is not None:
-                # Not this product instance's call (a wrong or missing secret): it spends
-                # nothing, so knowing an instance id is not enough to spend its quota.
-                self._quotas.give_back(taken)
             seconds = time.perf_counter() - started
             route = _route_template(scope)
             if metrics is not None:
@@ -122,7 +97,7 @@ class OperationsMiddleware:
                     "duration_ms": round(seconds * 1000, 2),
                     "product_instance": instance if status != 401 else None,
                     "request_id": _request_id(scope),
-                    "quota": refused_kind,
+                    "quota": record.quota,
                 }
                 if record.upstream:
                     fields["upstream_calls"] = ",".join(record.upstream)

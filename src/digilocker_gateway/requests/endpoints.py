@@ -12,6 +12,7 @@ from digilocker_gateway.errors import (
     InvalidPayload,
     InvalidRedirectUrl,
     PayloadTooLarge,
+    RateLimited,
     RequestNotFound,
     Unauthorized,
     UpstreamServerError,
@@ -20,6 +21,7 @@ from digilocker_gateway.errors import (
 from digilocker_gateway.kit.openapi import error_responses, json_request_body
 from digilocker_gateway.kit.timefmt import to_ist_iso
 from digilocker_gateway.kit.web import current_trace_id, read_json_body
+from digilocker_gateway.ops.quota_deps import CREATE_QUOTA, STATUS_QUOTA
 from digilocker_gateway.requests import journey, service, tokens
 from digilocker_gateway.requests.details import fill_pending_details
 from digilocker_gateway.requests.pages import message_page
@@ -55,8 +57,14 @@ def as_api(runtime: Runtime, row: RequestRecord) -> DigilockerRequest:
     response_model=DigilockerRequest,
     summary="Create a DigiLocker request",
     openapi_extra=json_request_body(DigilockerRequestCreate),
+    dependencies=[CREATE_QUOTA],
     responses=error_responses(
-        Unauthorized, InvalidPayload, InvalidRedirectUrl, PayloadTooLarge, InternalServerError
+        Unauthorized,
+        InvalidPayload,
+        InvalidRedirectUrl,
+        PayloadTooLarge,
+        RateLimited,
+        InternalServerError,
     ),
 )
 async def create_request(
@@ -80,12 +88,13 @@ async def create_request(
 # HEAD answers like GET, for monitoring probes; Setu documents only GET. It is registered
 # after GET (decorators apply bottom-up), so a 405's Allow names the GET route, the first
 # that matches the path.
-@router.head("/{request_id}/status", include_in_schema=False)
+@router.head("/{request_id}/status", include_in_schema=False, dependencies=[STATUS_QUOTA])
 @router.get(
     "/{request_id}/status",
     response_model=DigilockerRequestStatus,
     summary="Get DigiLocker request status",
-    responses=error_responses(Unauthorized, RequestNotFound, InternalServerError),
+    dependencies=[STATUS_QUOTA],
+    responses=error_responses(Unauthorized, RequestNotFound, RateLimited, InternalServerError),
 )
 async def request_status(
     request_id: str, runtime: RuntimeDep, tenant: TenantDep
