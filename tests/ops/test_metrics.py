@@ -25,6 +25,8 @@ from tests.aadhaar.test_offline_upload import offline_zip, upload
 from tests.requests.test_create import assert_envelope
 from tests.support import DatabaseUnderTest, Gateway, running_gateway, sim_user, walk_journey
 from tests.test_config import PRODUCTION
+from tests.webhooks.receiver import receiving
+from tests.webhooks.support import add_endpoint, deliver
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -224,3 +226,41 @@ def test_several_processes_are_summed_in_one_scrape(tmp_path: Path) -> None:
     labels = {"route": "/api/digilocker", "method": "POST", "status": "200"}
     assert value(samples, "dlg_http_requests_total", **labels) == 9
     assert value(samples, "dlg_upstream_calls_total", operation="token", outcome="ok") == 9
+
+
+async def test_webhook_backlog_and_last_delivery_are_read_from_the_outbox(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    async with running_gateway(
+        database, tmp_path, webhook_backoff_base_seconds=10, webhook_backoff_max_seconds=10
+    ) as gateway:
+        with receiving() as receiver:
+            receiver.script = [500]
+            await add_endpoint(gateway, receiver)
+            await gateway.create_request()
+            gateway.clock.advance(30)
+
+            waiting = await scrape(gateway)
+            assert value(waiting, "dlg_webhook_deliveries", status="pending") == 1
+            assert value(waiting, "dlg_webhook_backlog_seconds") == 30
+            assert (
+                "dlg_job_last_success_timestamp_seconds",
+                frozenset({("job", "webhooks.deliver")}),
+            ) not in waiting
+
+            assert await deliver(gateway) == 1  # answered 500: retried in 10 s
+            retrying = await scrape(gateway)
+            assert value(retrying, "dlg_webhook_deliveries", status="pending") == 1
+            assert value(retrying, "dlg_webhook_backlog_seconds") == 0
+
+            gateway.clock.advance(15)
+            assert await deliver(gateway) == 1
+            delivered = await scrape(gateway)
+
+    assert value(delivered, "dlg_webhook_deliveries", status="pending") == 0
+    assert value(delivered, "dlg_webhook_deliveries", status="delivered") == 1
+    assert value(delivered, "dlg_webhook_backlog_seconds") == 0
+    assert (
+        value(delivered, "dlg_job_last_success_timestamp_seconds", job="webhooks.deliver")
+        == gateway.clock.now().timestamp()
+    )

@@ -8,7 +8,8 @@ Two kinds:
   library requires): every process writes its values there and any one of them answers
   `/metrics` with the sum.
 - read from the database when scraped, so every process answers the same: the journey funnel
-  per product instance, open requests, stored bytes, each job's last success.
+  per product instance, open requests, stored bytes, each job's last success, the webhook
+  outbox (deliveries by status, the backlog's age, the last delivery).
 
 Labels never carry request ids, personal data or caller-chosen values: the route is the
 template (`/api/digilocker/{request_id}/status`), unmatched paths are `unmatched`, product
@@ -33,8 +34,15 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from digilocker_gateway.db.models import JobLease, OfflineEkycFile, RequestRecord, StoredFile
+from digilocker_gateway.db.models import (
+    JobLease,
+    OfflineEkycFile,
+    RequestRecord,
+    StoredFile,
+    WebhookDelivery,
+)
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
 
@@ -131,6 +139,8 @@ class GatewayMetrics:
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
+WEBHOOK_STATUSES = ("pending", "delivered", "failed")
+
 FUNNEL_STAGES = (
     "created",
     "journey_opened",
@@ -151,6 +161,9 @@ class Snapshot:
     open_requests: int = 0
     stored_bytes: dict[str, int] = field(default_factory=dict)  # kind -> bytes
     job_last_success: dict[str, float] = field(default_factory=dict)  # job -> UNIX seconds
+    webhook_deliveries: dict[str, int] = field(default_factory=dict)  # status -> deliveries
+    webhook_oldest_due_seconds: float = 0.0  # how long the longest-waiting due delivery waited
+    webhook_last_delivered: float | None = None  # UNIX seconds
 
 
 async def read_snapshot(runtime: Runtime) -> Snapshot:
@@ -189,7 +202,28 @@ async def read_snapshot(runtime: Runtime) -> Snapshot:
         for name, ran_at in await session.execute(select(JobLease.name, JobLease.last_run_at)):
             if isinstance(ran_at, datetime):
                 snapshot.job_last_success[name] = ran_at.timestamp()
+        await _read_webhooks(session, snapshot, now)
     return snapshot
+
+
+async def _read_webhooks(session: AsyncSession, snapshot: Snapshot, now: datetime) -> None:
+    """The outbox: deliveries by status, how long the longest-waiting due one has been due
+    (the backlog), and when one was last delivered (the delivery loop's last success)."""
+    delivery = WebhookDelivery
+    for status, count in await session.execute(
+        select(delivery.status, func.count()).group_by(delivery.status)
+    ):
+        snapshot.webhook_deliveries[status] = int(count)
+    oldest_due = await session.scalar(
+        select(func.min(delivery.next_attempt_at)).where(
+            delivery.status == "pending", delivery.next_attempt_at <= now
+        )
+    )
+    if isinstance(oldest_due, datetime):
+        snapshot.webhook_oldest_due_seconds = max((now - oldest_due).total_seconds(), 0.0)
+    last = await session.scalar(select(func.max(delivery.delivered_at)))
+    if isinstance(last, datetime):
+        snapshot.webhook_last_delivered = last.timestamp()
 
 
 def _add_to_funnel(
@@ -261,4 +295,18 @@ class _SnapshotCollector(Collector):
         )
         for name, when in sorted(snapshot.job_last_success.items()):
             jobs.add_metric((name,), when)
-        return [funnel, failures, open_requests, stored, jobs]
+        if snapshot.webhook_last_delivered is not None:
+            jobs.add_metric(("webhooks.deliver",), snapshot.webhook_last_delivered)
+        deliveries = GaugeMetricFamily(
+            "dlg_webhook_deliveries",
+            "Webhook deliveries held, by status (pending, delivered, failed).",
+            labels=("status",),
+        )
+        for status in WEBHOOK_STATUSES:
+            deliveries.add_metric((status,), snapshot.webhook_deliveries.get(status, 0))
+        backlog = GaugeMetricFamily(
+            "dlg_webhook_backlog_seconds",
+            "How long the longest-waiting due webhook delivery has been due (0: none waits).",
+            value=snapshot.webhook_oldest_due_seconds,
+        )
+        return [funnel, failures, open_requests, stored, jobs, deliveries, backlog]
