@@ -5,6 +5,7 @@ gateway process (kit/rate_limit.py). The number is neither stored nor logged."""
 from __future__ import annotations
 
 import logging
+import math
 
 from digilocker_gateway.accounts.schemas import AccountCheck
 from digilocker_gateway.errors import ExtensionNotAllowed, RateLimited, UpstreamServerError
@@ -22,15 +23,14 @@ async def account_exists(runtime: Runtime, tenant: Tenant, body: AccountCheck) -
     limit = tenant.account_checks_per_minute
     if limit is None:
         limit = runtime.settings.account_checks_per_minute
+    now = runtime.clock.now()
     async with runtime.transaction() as session:
         allowed = await take(
-            session,
-            f"account-check:{tenant.product_instance_id}",
-            limit=limit,
-            now=runtime.clock.now(),
+            session, f"account-check:{tenant.product_instance_id}", limit=limit, now=now
         )
     if not allowed:
-        raise RateLimited()
+        # The window is the clock minute: a call fits again when the next one starts.
+        raise RateLimited(retry_after=math.ceil(60 - now.second - now.microsecond / 1e6))
     try:
         return await runtime.upstream(tenant).verify_account(uid=body.aadhaar, mobile=body.mobile)
     except UpstreamError as exc:
