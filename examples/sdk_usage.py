@@ -9,6 +9,8 @@ Run it against a gateway started with `./scripts/serve` (the credentials it prin
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 from digilocker_gateway.client import (
     DigiLockerClient,
@@ -17,6 +19,8 @@ from digilocker_gateway.client import (
     NotFoundError,
     RequestStatus,
     WaitTimeoutError,
+    WebhookVerificationError,
+    verify_webhook,
 )
 
 
@@ -36,6 +40,29 @@ def aadhaar_summary(client: DigiLockerClient, request_id: str) -> str:
     except NotFoundError:
         return "no such request"
     return f"{result.aadhaar.masked_number}, PIN {result.aadhaar.address.pin}"
+
+
+def save_shared_documents(client: DigiLockerClient, request_id: str, folder: Path) -> list[Path]:
+    """Gateway only: download, as PDF, every document the user shared that can be fetched by
+    its uri, with no parameters to ask the user for."""
+    saved = []
+    for document in client.issued(request_id).documents:
+        if not document.fetchable or "pdf" not in (document.available_formats or ["pdf"]):
+            continue
+        fetched = client.fetch_issued(request_id, document, format="pdf")
+        saved.append(client.download(fetched.file_url, folder / f"{document.doc_type}.pdf"))
+    return saved
+
+
+def on_webhook(headers: Mapping[str, str], body: bytes, secret: str) -> tuple[int, str]:
+    """What a web framework's webhook handler would answer: the HTTP status, and a note."""
+    try:
+        event = verify_webhook(headers, body, secret)
+    except WebhookVerificationError as exc:
+        return 400, f"refused: {exc.code}"
+    if event.type == "request.authenticated":
+        return 204, f"{event.request_id} consented to {', '.join(event.data.doc_types or [])}"
+    return 204, f"{event.request_id}: {event.type}"
 
 
 def main() -> int:

@@ -33,7 +33,9 @@ def live(
         yield gateway
 
 
-def cli(*args: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, environment: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -45,6 +47,7 @@ def cli(*args: str, environment: dict[str, str] | None = None) -> subprocess.Com
         capture_output=True,
         text=True,
         env=env,
+        input=stdin,
         timeout=120,
         check=False,
     )
@@ -202,3 +205,96 @@ def test_missing_credentials_are_a_usage_error_naming_the_variables() -> None:
     done = cli("status", "x", environment={"DLG_CLIENT_BASE_URL": "http://127.0.0.1:9"})
     assert done.returncode == EXIT_USAGE
     assert "DLG_CLIENT_ID or SETU_CLIENT_ID" in done.stderr
+
+
+def sim_users(live: LiveGateway) -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = httpx.get(live.base_url + "/simulator/_sim/users").json()
+    return users
+
+
+def test_issued_then_fetch_by_uri(live: LiveGateway, tmp_path: Path) -> None:
+    env = live.environment
+    created = answer(cli("create", "--redirect-url", REDIRECT, environment=env))
+    asyncio.run(consent(live, created["url"]))
+    listed = answer(cli("issued", created["id"], environment=env))
+    licence = next(item for item in listed["documents"] if item["docType"] == "DRVLC")
+    assert licence["fetchable"] is True
+    output = tmp_path / "dl.pdf"
+    fetched = answer(
+        cli(
+            "fetch",
+            created["id"],
+            "--doc-type=DRVLC",
+            f"--org-id={licence['orgId']}",
+            f"--uri={licence['uri']}",
+            "--with-data",
+            f"--output={output}",
+            environment=env,
+        )
+    )
+    assert fetched["parametersVerified"] is False
+    assert fetched["data"]["docType"] == "DRVLC"
+    assert "validFrom" in fetched["data"]  # nulls inside data are kept
+    assert output.read_bytes().startswith(b"%PDF-")
+    both = cli(
+        "fetch",
+        created["id"],
+        "--doc-type=DRVLC",
+        f"--org-id={licence['orgId']}",
+        f"--uri={licence['uri']}",
+        "--param=a=b",
+        environment=env,
+    )
+    assert both.returncode == EXIT_USAGE
+
+
+def test_issued_of_an_unfinished_request_exits_3(live: LiveGateway) -> None:
+    created = answer(cli("create", "--redirect-url", REDIRECT, environment=live.environment))
+    done = cli("issued", created["id"], environment=live.environment)
+    assert done.returncode == EXIT_API
+    assert error_of(done)["code"] == "user_not_authenticated"
+
+
+def test_accounts_verify_by_option_and_from_stdin(live: LiveGateway) -> None:
+    users = {user["scenario"]: user for user in sim_users(live)}
+    env = live.environment
+    known = cli("accounts", "verify", f"--mobile={users['complete']['mobile']}", environment=env)
+    assert answer(known) == {"exists": True}
+    newcomer = cli("accounts", "verify", f"--mobile={users['new-user']['mobile']}", environment=env)
+    assert answer(newcomer) == {"exists": False}
+    # "-" reads the number from stdin: it never appears in the command line.
+    piped = cli(
+        "accounts", "verify", "--aadhaar=-", environment=env, stdin=users["complete"]["aadhaar"]
+    )
+    assert answer(piped) == {"exists": True}
+
+
+@pytest.mark.parametrize(
+    "args", [("accounts", "verify"), ("accounts", "verify", "--mobile=1", "--aadhaar=2")]
+)
+def test_accounts_verify_needs_exactly_one_number(live: LiveGateway, args: tuple[str, ...]) -> None:
+    done = cli(*args, environment=live.environment)
+    assert done.returncode == EXIT_USAGE
+    assert "exactly one" in done.stderr
+
+
+def test_accounts_verify_of_a_malformed_number_exits_3_without_echoing_it(
+    live: LiveGateway,
+) -> None:
+    done = cli("accounts", "verify", "--aadhaar=123412341235", environment=live.environment)
+    assert done.returncode == EXIT_API
+    assert error_of(done)["code"] == "invalid_payload"
+    assert "123412341235" not in done.stderr
+
+
+def test_extensions_against_setu_exit_3_before_sending() -> None:
+    env = {
+        "DLG_CLIENT_BASE_URL": "https://dg-sandbox.setu.co",
+        "DLG_CLIENT_ID": "a",
+        "DLG_CLIENT_SECRET": "b",
+        "DLG_CLIENT_PRODUCT_INSTANCE_ID": "c",
+    }
+    for args in (("issued", "x"), ("accounts", "verify", "--mobile=5000000001")):
+        done = cli(*args, environment=env)
+        assert done.returncode == EXIT_API
+        assert error_of(done)["code"] == "gateway_only"

@@ -166,7 +166,9 @@ async def test_fetch_document_with_data_answers_the_fields(
         with_data=True,
     )
     assert fetched.data is not None
-    assert fetched.data["verified"]["signature"] is True
+    assert fetched.data.verified.signature is True
+    assert fetched.data.pan is not None
+    assert fetched.data.pan.number == document["parameters"]["panno"]
 
 
 async def test_wrong_parameters_raise_invalid_request_customer_detail_mismatch(

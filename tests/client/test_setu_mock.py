@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,9 +16,13 @@ from digilocker_gateway.client import (
     AsyncDigiLockerClient,
     CatalogueCache,
     DigiLockerClient,
+    ExtensionNotAllowedError,
     GatewayOnlyError,
+    InvalidRequestError,
+    IssuedDocument,
     NetworkError,
     NotFoundError,
+    RateLimitError,
     RequestTimeoutError,
     ServerError,
     UpstreamError,
@@ -213,6 +218,23 @@ def test_envelope_becomes_the_exception_with_code_detail_trace_id_and_status(set
             "withData",
         ),
         (lambda c: c.offline_ekyc(b"zip", share_code="1234"), "offline e-KYC"),
+        (lambda c: c.issued(REQUEST_ID), "the issued list"),
+        (
+            lambda c: c.fetch_issued(
+                REQUEST_ID, IssuedDocument(doc_type="DRVLC", org_id="1", uri="in.gov-DRVLC-1")
+            ),
+            "uri",
+        ),
+        (lambda c: c.fetch_document(REQUEST_ID, doc_type="T", org_id="1", uri="u"), "uri"),
+        (lambda c: c.verify_account(mobile="5000000001"), "the account check"),
+        (lambda c: c.create_webhook("https://x.example/hooks"), "the webhook API"),
+        (lambda c: c.list_webhooks(), "the webhook API"),
+        (lambda c: c.get_webhook("e"), "the webhook API"),
+        (lambda c: c.update_webhook("e", enabled=False), "the webhook API"),
+        (lambda c: c.delete_webhook("e"), "the webhook API"),
+        (lambda c: c.rotate_webhook_secret("e"), "the webhook API"),
+        (lambda c: c.webhook_deliveries(), "the webhook API"),
+        (lambda c: c.replay_webhooks("e", delivery_id=1), "the webhook API"),
     ],
 )
 def test_gateway_extensions_against_setu_raise_before_sending(
@@ -369,7 +391,165 @@ async def test_the_async_client_reads_the_same_answers(setu: Setu, tmp_path: Pat
             await client.status("unknown")
         with pytest.raises(GatewayOnlyError):
             await client.offline_ekyc(b"zip", share_code="1")
+        with pytest.raises(GatewayOnlyError):
+            await client.issued(REQUEST_ID)
+        with pytest.raises(GatewayOnlyError):
+            await client.verify_account(mobile="5000000001")
+        with pytest.raises(GatewayOnlyError):
+            await client.list_webhooks()
     assert created.id == status.id == aadhaar.id == REQUEST_ID
     assert catalogue.documents[0].org_name == "Sample Municipal Corporation"
     assert revoked.success
     assert path.read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "family", "retry_after"),
+    [
+        (
+            429,
+            b'{"error": {"code": "rate_limit_exceeded", "detail": "Slow down."}}',
+            {"retry-after": "17"},
+            RateLimitError,
+            17.0,
+        ),
+        (429, b"", {"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, RateLimitError, None),
+        (429, b"", {"retry-after": "nan"}, RateLimitError, None),
+        (
+            403,
+            b'{"error": {"code": "extension_not_allowed", "detail": "No."}}',
+            {},
+            ExtensionNotAllowedError,
+            None,
+        ),
+        (
+            403,
+            b'{"error": {"code": "forbidden_elsewhere", "detail": "No."}}',
+            {},
+            InvalidRequestError,
+            None,
+        ),
+    ],
+)
+def test_rate_limits_and_refused_extensions_have_their_own_classes(
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    family: type[Exception],
+    retry_after: float | None,
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(status, content=body, headers=headers)
+
+    with client_for(answer) as client, pytest.raises(family) as raised:
+        client.status(REQUEST_ID)
+    assert type(raised.value) is family
+    assert getattr(raised.value, "retry_after", None) == retry_after
+    assert len(sent) == 1  # neither is retried
+
+
+def test_the_extensions_send_the_gateways_shapes_from_the_blocking_client() -> None:
+    """The blocking client's extension calls, as sent and as read (the async client's are
+    exercised against the real app in test_extensions.py and test_webhooks.py)."""
+    sent: list[httpx.Request] = []
+    endpoint = {
+        "id": "whep_1",
+        "url": "https://x.example/hooks",
+        "eventTypes": [],
+        "enabled": True,
+        "disabledReason": None,
+        "previousSecretExpiresAt": None,
+        "createdAt": "2026-01-05T10:00:00+05:30",
+    }
+    answers: dict[tuple[str, str], object] = {
+        ("GET", f"/api/digilocker/{REQUEST_ID}/issued"): {
+            "documents": [
+                {
+                    "docType": "DRVLC",
+                    "orgId": "000048",
+                    "orgName": "Transport",
+                    "issuerId": "in",
+                    "name": "DL",
+                    "description": "Driving Licence",
+                    "date": "01/02/2020",
+                    "uri": "in-DRVLC-1",
+                    "availableFormats": ["xml"],
+                    "fetchable": True,
+                    "newField": 1,
+                }
+            ]
+        },
+        ("POST", f"/api/digilocker/{REQUEST_ID}/document"): {
+            "fileUrl": "https://gw.example/files/t",
+            "validUpto": "x",
+            "parametersVerified": False,
+        },
+        ("POST", "/api/digilocker/accounts/verify"): {"exists": True},
+        ("POST", "/api/digilocker/webhooks"): {**endpoint, "secret": "whsec_c2VjcmV0"},
+        ("GET", "/api/digilocker/webhooks"): {"endpoints": [endpoint]},
+        ("PATCH", "/api/digilocker/webhooks/whep_1"): {**endpoint, "enabled": False},
+        ("GET", "/api/digilocker/webhooks/deliveries"): {"deliveries": []},
+        ("POST", "/api/digilocker/webhooks/whep_1/replay"): {"queued": 2},
+        ("POST", "/api/digilocker/webhooks/whep_1/rotate-secret"): {
+            "id": "whep_1",
+            "secret": "whsec_bmV3",
+            "previousSecretExpiresAt": "y",
+        },
+    }
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return httpx.Response(200, json=answers[(request.method, request.url.path)])
+
+    with DigiLockerClient(
+        "https://gateway.example",
+        client_id="a",
+        client_secret="b",
+        product_instance_id="c",
+        transport=httpx.MockTransport(gateway),
+    ) as client:
+        issued = client.issued(REQUEST_ID)
+        fetched = client.fetch_issued(REQUEST_ID, issued.documents[0], with_data=True)
+        exists = client.verify_account(mobile="5000000001").exists
+        created = client.create_webhook("https://x.example/hooks", event_types=["request.revoked"])
+        listed = client.list_webhooks()
+        changed = client.update_webhook("whep_1", enabled=False)
+        client.delete_webhook("whep_1")
+        rotated = client.rotate_webhook_secret("whep_1", overlap_seconds=0)
+        deliveries = client.webhook_deliveries(request_id=REQUEST_ID, status="failed", limit=5)
+        queued = client.replay_webhooks("whep_1", failed_since=datetime(2026, 1, 5, tzinfo=UTC))
+    assert issued.documents[0].model_extra == {"newField": 1}
+    assert fetched.parameters_verified is False
+    assert exists is True
+    assert created.secret == "whsec_c2VjcmV0"
+    assert [item.id for item in listed] == ["whep_1"]
+    assert changed.enabled is False
+    assert rotated.secret == "whsec_bmV3"
+    assert (deliveries, queued) == ([], 2)
+    bodies = [json.loads(request.content) if request.content else None for request in sent]
+    assert bodies[1] == {
+        "docType": "DRVLC",
+        "orgId": "000048",
+        "format": "xml",  # the only format listed
+        "consent": "Y",
+        "parameters": [],
+        "uri": "in-DRVLC-1",
+        "withData": True,
+    }
+    assert bodies[2] == {"mobile": "5000000001"}
+    assert bodies[3] == {
+        "url": "https://x.example/hooks",
+        "enabled": True,
+        "eventTypes": ["request.revoked"],
+    }
+    assert bodies[5] == {"enabled": False}
+    assert sent[6].method == "DELETE"
+    assert bodies[7] == {"overlapSeconds": 0}
+    assert dict(sent[8].url.params) == {"requestId": REQUEST_ID, "status": "failed", "limit": "5"}
+    assert bodies[9] == {"failedSince": "2026-01-05T00:00:00+00:00"}
+    assert all(request.headers["x-client-id"] == "a" for request in sent)

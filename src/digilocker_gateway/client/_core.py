@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -21,17 +23,27 @@ from digilocker_gateway.client.errors import (
     DigiLockerError,
     GatewayOnlyError,
     NetworkError,
+    RateLimitError,
     RequestTimeoutError,
     error_for,
 )
 from digilocker_gateway.client.models import (
     AadhaarResult,
+    AccountCheck,
     Catalogue,
+    CreatedWebhookEndpoint,
     DigiLockerRequest,
     DocumentParameter,
     FetchedDocument,
+    IssuedDocument,
+    IssuedDocuments,
     RequestStatus,
     RevokeResult,
+    RotatedWebhookSecret,
+    WebhookDeliveryList,
+    WebhookEndpoint,
+    WebhookEndpointList,
+    WebhookReplay,
 )
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -115,10 +127,11 @@ class Call:
 
     method: str
     path: str
-    model: type[BaseModel]
+    model: type[BaseModel] | None  # None: the answer has no body (204)
     json: Any = None
     files: Any = None
     data: Mapping[str, str] | None = None
+    params: Mapping[str, str] | None = None
     safe: bool = False
     gateway_only: str | None = None  # the extension's name, when Setu has no such call
 
@@ -179,7 +192,10 @@ def fetch_document_call(
     parameters: Mapping[str, str] | Sequence[DocumentParameter] | None,
     format: str,
     with_data: bool,
+    uri: str | None = None,
 ) -> Call:
+    if uri is not None and parameters:
+        raise ValueError("give parameters or uri, not both")
     body: dict[str, Any] = {
         "docType": doc_type,
         "orgId": org_id,
@@ -187,15 +203,166 @@ def fetch_document_call(
         "consent": "Y",
         "parameters": parameters_of(parameters),
     }
+    extensions = []
+    if uri is not None:
+        body["uri"] = uri
+        extensions.append("uri")
     if with_data:
         body["withData"] = True
+        extensions.append("withData")
     # Not retried: a pull whose answer was lost is not known to be harmless to repeat.
     return Call(
         "POST",
         _request_path(request_id, "document"),
         FetchedDocument,
         json=body,
-        gateway_only="withData" if with_data else None,
+        gateway_only=" and ".join(extensions) or None,
+    )
+
+
+def issued_call(request_id: str) -> Call:
+    return Call(
+        "GET",
+        _request_path(request_id, "issued"),
+        IssuedDocuments,
+        safe=True,
+        gateway_only="the issued list",
+    )
+
+
+def fetch_issued_call(
+    request_id: str, document: IssuedDocument, *, format: str | None, with_data: bool
+) -> Call:
+    """Fetch document by a listed document's `uri` (docs/journey-options.md §3)."""
+    if document.org_id is None:
+        raise ValueError(
+            f"the issued {document.doc_type} has no orgId (the catalogue does not list its "
+            "issuer), so fetch document cannot take it"
+        )
+    if format is None:
+        formats = document.available_formats
+        format = "pdf" if "pdf" in formats or not formats else formats[0]
+    return fetch_document_call(
+        request_id,
+        doc_type=document.doc_type,
+        org_id=document.org_id,
+        parameters=None,
+        format=format,
+        with_data=with_data,
+        uri=document.uri,
+    )
+
+
+def account_check_call(mobile: str | None, aadhaar: str | None) -> Call:
+    if (mobile is None) == (aadhaar is None):
+        raise ValueError("give exactly one of mobile or aadhaar")
+    body = {"mobile": mobile} if mobile is not None else {"aadhaar": aadhaar}
+    # Not retried: every try counts against the per-minute limit (docs/journey-options.md §4).
+    return Call(
+        "POST",
+        "/api/digilocker/accounts/verify",
+        AccountCheck,
+        json=body,
+        gateway_only="the account check",
+    )
+
+
+WEBHOOKS_PATH = "/api/digilocker/webhooks"
+WEBHOOKS = "the webhook API"
+
+
+def _webhook_path(endpoint_id: str, tail: str = "") -> str:
+    return f"{WEBHOOKS_PATH}/{quote(endpoint_id, safe='')}{tail}"
+
+
+def create_webhook_call(url: str, event_types: Sequence[str] | None, enabled: bool) -> Call:
+    body: dict[str, Any] = {"url": url, "enabled": enabled}
+    if event_types is not None:
+        body["eventTypes"] = list(event_types)
+    # Not retried: a lost answer would leave a second endpoint, and its secret unseen.
+    return Call("POST", WEBHOOKS_PATH, CreatedWebhookEndpoint, json=body, gateway_only=WEBHOOKS)
+
+
+def list_webhooks_call() -> Call:
+    return Call("GET", WEBHOOKS_PATH, WebhookEndpointList, safe=True, gateway_only=WEBHOOKS)
+
+
+def get_webhook_call(endpoint_id: str) -> Call:
+    return Call(
+        "GET", _webhook_path(endpoint_id), WebhookEndpoint, safe=True, gateway_only=WEBHOOKS
+    )
+
+
+def update_webhook_call(
+    endpoint_id: str, url: str | None, event_types: Sequence[str] | None, enabled: bool | None
+) -> Call:
+    body: dict[str, Any] = {}
+    if url is not None:
+        body["url"] = url
+    if event_types is not None:
+        body["eventTypes"] = list(event_types)
+    if enabled is not None:
+        body["enabled"] = enabled
+    return Call(
+        "PATCH", _webhook_path(endpoint_id), WebhookEndpoint, json=body, gateway_only=WEBHOOKS
+    )
+
+
+def delete_webhook_call(endpoint_id: str) -> Call:
+    # Not retried: a second delete after a lost answer would say not_found.
+    return Call("DELETE", _webhook_path(endpoint_id), None, gateway_only=WEBHOOKS)
+
+
+def rotate_webhook_secret_call(endpoint_id: str, overlap_seconds: int | None) -> Call:
+    body = {} if overlap_seconds is None else {"overlapSeconds": overlap_seconds}
+    return Call(
+        "POST",
+        _webhook_path(endpoint_id, "/rotate-secret"),
+        RotatedWebhookSecret,
+        json=body,
+        gateway_only=WEBHOOKS,
+    )
+
+
+def webhook_deliveries_call(
+    endpoint_id: str | None, request_id: str | None, status: str | None, limit: int | None
+) -> Call:
+    params = {
+        name: str(value)
+        for name, value in (("requestId", request_id), ("status", status), ("limit", limit))
+        if value is not None
+    }
+    path = (
+        _webhook_path(endpoint_id, "/deliveries") if endpoint_id else WEBHOOKS_PATH + "/deliveries"
+    )
+    return Call("GET", path, WebhookDeliveryList, params=params, safe=True, gateway_only=WEBHOOKS)
+
+
+def replay_webhooks_call(
+    endpoint_id: str,
+    delivery_id: int | None,
+    failed_since: datetime | None,
+    request_id: str | None,
+) -> Call:
+    chosen = [value for value in (delivery_id, failed_since, request_id) if value is not None]
+    if len(chosen) != 1:
+        raise ValueError("give exactly one of delivery_id, failed_since or request_id")
+    body: dict[str, Any] = {}
+    if delivery_id is not None:
+        body["deliveryId"] = delivery_id
+    if failed_since is not None:
+        if failed_since.tzinfo is None:
+            raise ValueError("failed_since must carry a time zone")
+        body["failedSince"] = failed_since.isoformat()
+    if request_id is not None:
+        body["requestId"] = request_id
+    # Not retried: a second replay would queue the events once more.
+    return Call(
+        "POST",
+        _webhook_path(endpoint_id, "/replay"),
+        WebhookReplay,
+        json=body,
+        gateway_only=WEBHOOKS,
     )
 
 
@@ -245,9 +412,21 @@ def error_of(response: httpx.Response, body: bytes) -> DigiLockerError:
         detail = envelope.get("detail") if isinstance(envelope.get("detail"), str) else None
         trace = envelope.get("traceId")
         trace_id = trace if isinstance(trace, str) else None
-    return error_for(
+    error = error_for(
         response.status_code, code, detail, trace_id or response.headers.get("x-trace-id")
     )
+    if isinstance(error, RateLimitError):
+        error.retry_after = retry_after_of(response)
+    return error
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    """`Retry-After` in seconds (the gateway sends seconds; an HTTP date is read as absent)."""
+    try:
+        seconds = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def result_of(model: type[Model], response: httpx.Response, body: bytes) -> Model:

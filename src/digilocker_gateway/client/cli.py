@@ -232,6 +232,7 @@ def _parameter(text: str) -> tuple[str, str]:
 @click.option("--format", "format_", type=click.Choice(["pdf", "xml"]), default="pdf")
 @click.option("--param", "params", multiple=True, help="NAME=VALUE, once per parameter.")
 @click.option("--with-data", is_flag=True, help="Gateway only: the document's fields as `data`.")
+@click.option("--uri", help="Gateway only: a document's uri from `issued`, instead of --param.")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -247,11 +248,14 @@ def fetch(
     format_: str,
     params: tuple[str, ...],
     with_data: bool,
+    uri: str | None,
     output: Path | None,
 ) -> None:
     """Fetch a document (not Aadhaar); --output downloads it."""
     options = _options(ctx)
     parameters = dict(_parameter(text) for text in params)
+    if uri is not None and parameters:
+        raise click.UsageError("give --param or --uri, not both")
     with options.open() as client:
         fetched = client.fetch_document(
             request_id,
@@ -260,8 +264,11 @@ def fetch(
             parameters=parameters,
             format=format_,
             with_data=with_data,
+            uri=uri,
         )
-        answer = fetched.model_dump(mode="json", by_alias=True, exclude_none=True)
+        # Only the extensions the answer lacks are left out; nulls inside `data` stay.
+        dumped = fetched.model_dump(mode="json", by_alias=True)
+        answer = {name: value for name, value in dumped.items() if value is not None}
         if output is not None:
             bar = ByteProgress("download", options.progress)
             client.download(fetched.file_url, output, progress=bar)
@@ -320,6 +327,43 @@ def wait(ctx: click.Context, request_id: str, wait_timeout: float, interval: flo
     if options.progress:
         click.echo(err=True)
     options.emit(current)
+
+
+@client_command.command()
+@click.argument("request_id")
+@click.pass_context
+@api_call
+def issued(ctx: click.Context, request_id: str) -> None:
+    """Gateway only: the documents the user holds and shared; fetch one with `fetch --uri`."""
+    options = _options(ctx)
+    with options.open() as client:
+        options.emit(client.issued(request_id))
+
+
+@client_command.group()
+def accounts() -> None:
+    """Gateway only: DigiLocker accounts."""
+
+
+def _number(value: str | None) -> str | None:
+    # "-" reads the number from stdin, so that it is in neither the shell's history nor `ps`.
+    if value == "-":
+        return sys.stdin.readline().strip()
+    return value
+
+
+@accounts.command("verify")
+@click.option("--mobile", help="A 10-digit mobile number ('-': read it from stdin).")
+@click.option("--aadhaar", help="A 12-digit Aadhaar number ('-': read it from stdin).")
+@click.pass_context
+@api_call
+def verify_account(ctx: click.Context, mobile: str | None, aadhaar: str | None) -> None:
+    """Whether a mobile or Aadhaar number has a DigiLocker account: {"exists": …}."""
+    if (mobile is None) == (aadhaar is None):
+        raise click.UsageError("give exactly one of --mobile or --aadhaar")
+    options = _options(ctx)
+    with options.open() as client:
+        options.emit(client.verify_account(mobile=_number(mobile), aadhaar=_number(aadhaar)))
 
 
 @client_command.command("offline-ekyc")

@@ -11,15 +11,18 @@ __all__ = [
     "AuthenticationError",
     "ConsentError",
     "DigiLockerError",
+    "ExtensionNotAllowedError",
     "GatewayOnlyError",
     "InvalidRequestError",
     "NetworkError",
     "NotAuthenticatedError",
     "NotFoundError",
+    "RateLimitError",
     "RequestTimeoutError",
     "ServerError",
     "UpstreamError",
     "WaitTimeoutError",
+    "WebhookVerificationError",
     "error_for",
 ]
 
@@ -100,6 +103,20 @@ class ServerError(DigiLockerError):
     envelope); quote `trace_id` when reporting it."""
 
 
+class ExtensionNotAllowedError(DigiLockerError):
+    """The gateway's operator has not allowed this product instance the extension it called,
+    the issued list or the account check (`extension_not_allowed`, HTTP 403,
+    docs/journey-options.md §5)."""
+
+
+class RateLimitError(DigiLockerError):
+    """Too many calls (`rate_limit_exceeded`, HTTP 429): the account check's per-minute limit,
+    or the gateway's quotas. `retry_after` is the server's `Retry-After` in seconds, None when
+    it sent none. Not retried by the client: wait, then call again."""
+
+    retry_after: float | None = None
+
+
 class NetworkError(DigiLockerError):
     """No answer: the connection failed or broke (`code` is `network_error`)."""
 
@@ -115,6 +132,15 @@ class WaitTimeoutError(DigiLockerError):
 class GatewayOnlyError(DigiLockerError):
     """A gateway extension was called against Setu's own hosts, which do not have it. Raised
     before anything is sent (`code` is `gateway_only`)."""
+
+
+class WebhookVerificationError(DigiLockerError):
+    """`verify_webhook` refused a message: a Standard Webhooks header is missing or malformed
+    (`webhook_headers_invalid`), its timestamp is more than five minutes from now
+    (`webhook_timestamp_stale`: a replayed or delayed message, or a wrong clock), no signature
+    matches the secret (`webhook_signature_invalid`: forged, changed, or another secret), or a
+    well-signed body is not an event (`webhook_payload_invalid`). Never retry it: answer the
+    sender 4xx. `status` and `trace_id` are None."""
 
 
 _FAMILIES: dict[str, type[DigiLockerError]] = {
@@ -142,6 +168,8 @@ _FAMILIES: dict[str, type[DigiLockerError]] = {
     "invalid_uri": UpstreamError,
     "catalogue_not_ready": UpstreamError,
     "internal_server_error": ServerError,
+    "extension_not_allowed": ExtensionNotAllowedError,
+    "rate_limit_exceeded": RateLimitError,
 }
 
 
@@ -157,6 +185,8 @@ def error_for(
     if family is None:
         if status == 401:
             family = AuthenticationError
+        elif status == 429:
+            family = RateLimitError
         elif status == 404:
             family = NotFoundError
         elif status >= 500:

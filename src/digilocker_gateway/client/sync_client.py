@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -17,12 +18,22 @@ from digilocker_gateway.client._core import CatalogueCache, Progress
 from digilocker_gateway.client.errors import DigiLockerError, WaitTimeoutError
 from digilocker_gateway.client.models import (
     AadhaarResult,
+    AccountCheck,
     Catalogue,
+    CreatedWebhookEndpoint,
     DigiLockerRequest,
     DocumentParameter,
     FetchedDocument,
+    IssuedDocument,
+    IssuedDocuments,
     RequestStatus,
     RevokeResult,
+    RotatedWebhookSecret,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEndpoint,
+    WebhookEndpointList,
+    WebhookReplay,
 )
 
 __all__ = ["DigiLockerClient"]
@@ -37,8 +48,12 @@ class DigiLockerClient:
     `DLG_CLIENT_BASE_URL`, `DLG_CLIENT_ID`, `DLG_CLIENT_SECRET`,
     `DLG_CLIENT_PRODUCT_INSTANCE_ID`, else from `SETU_BASE_URL`, `SETU_CLIENT_ID`,
     `SETU_CLIENT_SECRET`, `SETU_PRODUCT_INSTANCE_ID`. Safe calls (status, catalogue, Aadhaar,
-    revoke, download) are retried up to `max_retries` times with exponential backoff on network
-    errors and on the answers the API calls retryable; create and fetch document never are.
+    revoke, download, the issued list, reading webhooks and deliveries) are retried up to
+    `max_retries` times with exponential backoff on network errors and on the answers the API
+    calls retryable; the calls that change something (create, fetch document, the account
+    check, adding, changing, deleting and replaying webhooks) never are. The gateway's
+    extensions raise `GatewayOnlyError` before sending when `base_url` is one of Setu's hosts
+    (`gateway` overrides the guess).
     `transport` replaces the network (tests); `catalogue_cache` keeps the catalogue between
     calls (in memory by default; `CatalogueCache(directory)` keeps it on disk too).
 
@@ -104,6 +119,7 @@ class DigiLockerClient:
             json=call.json,
             files=call.files,
             data=call.data,
+            params=call.params,
             headers={**self._credentials.headers(), **headers},
         )
         try:
@@ -186,10 +202,12 @@ class DigiLockerClient:
         parameters: Mapping[str, str] | Sequence[DocumentParameter] | None = None,
         format: str = "pdf",
         with_data: bool = False,
+        uri: str | None = None,
     ) -> FetchedDocument:
         """Fetch a document (not Aadhaar) the user consented to; the answer's `file_url`
-        downloads it (see `download`). Sends `consent: "Y"`. `with_data` (gateway only) adds
-        the document's verified fields as `data`. Never retried."""
+        downloads it (see `download`). Sends `consent: "Y"`. Gateway only: `with_data` adds
+        the document's fields as `data` (a `DocumentData`); `uri`, from `issued`, names a
+        listed document instead of `parameters` (see `fetch_issued`). Never retried."""
         call = _core.fetch_document_call(
             request_id,
             doc_type=doc_type,
@@ -197,6 +215,7 @@ class DigiLockerClient:
             parameters=parameters,
             format=format,
             with_data=with_data,
+            uri=uri,
         )
         return self._result(call, FetchedDocument)
 
@@ -224,6 +243,110 @@ class DigiLockerClient:
             content, share_code=share_code, mobile=mobile, email=email, expected=expected
         )
         return self._result(call, AadhaarResult)
+
+    # -- gateway extensions (GatewayOnlyError against Setu's hosts) --------------------------
+
+    def issued(self, request_id: str) -> IssuedDocuments:
+        """Gateway only: the documents the user holds in DigiLocker, cut to the doc types they
+        consented to share (docs/journey-options.md §3). Fetch a `fetchable` one with
+        `fetch_issued`, no parameters needed."""
+        return self._result(_core.issued_call(request_id), IssuedDocuments)
+
+    def fetch_issued(
+        self,
+        request_id: str,
+        document: IssuedDocument,
+        *,
+        format: str | None = None,
+        with_data: bool = False,
+    ) -> FetchedDocument:
+        """Gateway only: fetch a document from `issued` by its `uri` (docs/journey-options.md
+        §3), in `format` (default pdf when listed, else its first format). The answer's
+        `parameters_verified` is False: no parameters were checked. A listed document without
+        an `org_id` cannot be fetched (`ValueError`, nothing sent). Never retried."""
+        call = _core.fetch_issued_call(request_id, document, format=format, with_data=with_data)
+        return self._result(call, FetchedDocument)
+
+    def verify_account(
+        self, *, mobile: str | None = None, aadhaar: str | None = None
+    ) -> AccountCheck:
+        """Gateway only: whether a mobile (10 digits) or an Aadhaar number (12) has a
+        DigiLocker account, to choose the journey's `flow` (docs/journey-options.md §4). Give
+        exactly one (`ValueError` otherwise). Limited per minute by the gateway
+        (`RateLimitError`); never retried, as every try counts."""
+        return self._result(_core.account_check_call(mobile, aadhaar), AccountCheck)
+
+    def create_webhook(
+        self, url: str, *, event_types: Sequence[str] | None = None, enabled: bool = True
+    ) -> CreatedWebhookEndpoint:
+        """Gateway only: add an endpoint the gateway will POST signed events to
+        (docs/webhooks.md §1, §6); `event_types` None or empty: every event. The answer's
+        `secret` is shown only now: keep it for `verify_webhook`. Never retried."""
+        call = _core.create_webhook_call(url, event_types, enabled)
+        return self._result(call, CreatedWebhookEndpoint)
+
+    def list_webhooks(self) -> list[WebhookEndpoint]:
+        """Gateway only: this product instance's webhook endpoints (never their secrets)."""
+        return (self._result(_core.list_webhooks_call(), WebhookEndpointList)).endpoints
+
+    def get_webhook(self, endpoint_id: str) -> WebhookEndpoint:
+        """Gateway only: one webhook endpoint (`NotFoundError` if it is not this instance's)."""
+        return self._result(_core.get_webhook_call(endpoint_id), WebhookEndpoint)
+
+    def update_webhook(
+        self,
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        event_types: Sequence[str] | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookEndpoint:
+        """Gateway only: change an endpoint's URL, event types (empty: every event) or enabled
+        flag; what is None stays. Enabling a disabled endpoint sends its pending deliveries."""
+        call = _core.update_webhook_call(endpoint_id, url, event_types, enabled)
+        return self._result(call, WebhookEndpoint)
+
+    def delete_webhook(self, endpoint_id: str) -> None:
+        """Gateway only: delete an endpoint and its pending deliveries. Never retried."""
+        self._send(_core.delete_webhook_call(endpoint_id))
+
+    def rotate_webhook_secret(
+        self, endpoint_id: str, *, overlap_seconds: int | None = None
+    ) -> RotatedWebhookSecret:
+        """Gateway only: a new signing secret (shown only now); the old one keeps signing for
+        `overlap_seconds` (default: the gateway's setting, a day), so `verify_webhook` can take
+        both while receivers move. Never retried."""
+        call = _core.rotate_webhook_secret_call(endpoint_id, overlap_seconds)
+        return self._result(call, RotatedWebhookSecret)
+
+    def webhook_deliveries(
+        self,
+        endpoint_id: str | None = None,
+        *,
+        request_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[WebhookDelivery]:
+        """Gateway only: deliveries newest first, with their attempts: of one endpoint, or of
+        every endpoint when `endpoint_id` is None; `request_id` and `status` (pending,
+        delivered, failed) narrow them, `limit` (1-1000, default 100) caps them."""
+        call = _core.webhook_deliveries_call(endpoint_id, request_id, status, limit)
+        return (self._result(call, WebhookDeliveryList)).deliveries
+
+    def replay_webhooks(
+        self,
+        endpoint_id: str,
+        *,
+        delivery_id: int | None = None,
+        failed_since: datetime | None = None,
+        request_id: str | None = None,
+    ) -> int:
+        """Gateway only: send events to the endpoint again, with their original `webhook-id`:
+        one delivery, every failed delivery since an aware `failed_since`, or every event of a
+        request. Give exactly one (`ValueError` otherwise). Answers how many were queued; never
+        retried, as a second replay would queue them again."""
+        call = _core.replay_webhooks_call(endpoint_id, delivery_id, failed_since, request_id)
+        return (self._result(call, WebhookReplay)).queued
 
     def wait_for_authentication(
         self, request_id: str, *, timeout: float = 300.0, interval: float = 2.0
