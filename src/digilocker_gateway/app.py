@@ -22,6 +22,7 @@ from digilocker_gateway.accounts import endpoints as account_endpoints
 from digilocker_gateway.accounts.schemas import AccountCheck
 from digilocker_gateway.audit import endpoints as audit_endpoints
 from digilocker_gateway.config import CALLBACK_PATH, SIMULATOR_MOUNT, Settings
+from digilocker_gateway.db.engine import count_statements
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.documents.schemas import DocumentFetch
@@ -79,6 +80,12 @@ def create_app(
             worker_id=f"{socket.gethostname()}:{os.getpid()}",
         )
         runtime.upstream_observer = operations.guard
+        if settings.database_statement_metrics and operations.metrics is not None:
+            count_statements(
+                runtime.engine,
+                statement=operations.metrics.db_statements.inc,
+                commit=operations.metrics.db_commits.inc,
+            )
         app.state.runtime = runtime
         await sweep_at_start(runtime)
         tasks = start_background_jobs(runtime) if settings.background_jobs else []

@@ -4,6 +4,7 @@ module-global)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, make_url
@@ -96,6 +97,23 @@ def build_engine(
 def postgres_connect_args(schema: str | None) -> dict[str, Any]:
     """asyncpg connect arguments every PostgreSQL connection of the gateway shares."""
     return {"server_settings": {"search_path": schema}} if schema else {}
+
+
+def count_statements(
+    engine: AsyncEngine, *, statement: Callable[[], None], commit: Callable[[], None]
+) -> None:
+    """Call `statement` before every SQL statement the engine sends and `commit` at every
+    commit (settings.database_statement_metrics; bench/journey_cost.py). Only attached when
+    asked for: an engine without it pays nothing."""
+
+    def _statement(*_args: Any, **_kwargs: Any) -> None:
+        statement()
+
+    def _commit(*_args: Any, **_kwargs: Any) -> None:
+        commit()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", _statement)
+    event.listen(engine.sync_engine, "commit", _commit)
 
 
 def build_sessionmaker(
