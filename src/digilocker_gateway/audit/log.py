@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.db.models import AuditChainHead, AuditRecord
-from digilocker_gateway.kit.leases import insert_ignore
+from digilocker_gateway.kit.leases import dialect_insert
 from digilocker_gateway.storage.keys import Keyring, UnknownKeyId
 
 # The actions the log records (docs/audit.md §2).
@@ -88,28 +88,25 @@ async def append(
     now: datetime,
 ) -> AuditRecord:
     """Add one row to the product instance's chain. Never put personal data in `details`."""
-    await session.execute(
-        insert_ignore(
-            session,
-            AuditChainHead,
-            {
-                "product_instance_id": product_instance_id,
-                "last_seq": 0,
-                "last_hash": "",
-                "pruned_through_seq": 0,
-                "pruned_hash": "",
-            },
-        )
-    )
-    # The UPDATE comes first so the head is locked before it is read: two transactions of one
-    # product instance cannot both chain to the same row.
+    # One statement takes the next link: it creates the head on a chain's first row, else moves
+    # it on. It writes the head before reading it back, so the head is locked (PostgreSQL's row
+    # lock, SQLite's write lock) until the transaction ends: two transactions of one product
+    # instance cannot both chain to the same row.
     seq, prev_hash = (
         await session.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.product_instance_id == product_instance_id)
-            .values(last_seq=AuditChainHead.last_seq + 1)
+            dialect_insert(session, AuditChainHead)
+            .values(
+                product_instance_id=product_instance_id,
+                last_seq=1,
+                last_hash="",
+                pruned_through_seq=0,
+                pruned_hash="",
+            )
+            .on_conflict_do_update(
+                index_elements=[AuditChainHead.product_instance_id],
+                set_={"last_seq": AuditChainHead.last_seq + 1},
+            )
             .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
-            .execution_options(synchronize_session=False)
         )
     ).one()
     key_id = keyring.active_id

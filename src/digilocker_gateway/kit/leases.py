@@ -15,11 +15,16 @@ from sqlalchemy.sql.dml import Insert
 from digilocker_gateway.db.models import JobLease
 
 
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT in whichever dialect the session speaks, for its ON CONFLICT clauses
+    (PostgreSQL's and SQLite's take the same arguments)."""
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(model)
+
+
 def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any]) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING, in whichever dialect the session speaks."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement: Insert = module.insert(model).values(**values).on_conflict_do_nothing()
+    statement: Insert = dialect_insert(session, model).values(**values).on_conflict_do_nothing()
     return statement
 
 

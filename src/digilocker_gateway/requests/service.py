@@ -191,6 +191,27 @@ def consent_of(row: RequestRecord) -> dict[str, Any]:
     }
 
 
+def sealed_user_details(
+    request_id: str,
+    sealed: SealedValues,
+    *,
+    digilocker_id: str | None,
+    email: str | None,
+    phone_number: str | None,
+) -> dict[str, str]:
+    """The request columns that hold the details DigiLocker gave, sealed; a value not given is
+    left out (the one held stays)."""
+    return {
+        f"{field.name}_enc": sealed.seal(field, request_id, value)
+        for field, value in (
+            (DIGILOCKER_ID, digilocker_id),
+            (EMAIL, email),
+            (PHONE_NUMBER, phone_number),
+        )
+        if value
+    }
+
+
 def keep_user_details(
     row: RequestRecord,
     sealed: SealedValues,
@@ -200,10 +221,8 @@ def keep_user_details(
     phone_number: str | None,
 ) -> None:
     """Seal the details DigiLocker gave onto the row; a value not given keeps the one held."""
-    for field, value in (
-        (DIGILOCKER_ID, digilocker_id),
-        (EMAIL, email),
-        (PHONE_NUMBER, phone_number),
-    ):
-        if value:
-            setattr(row, f"{field.name}_enc", sealed.seal(field, row.id, value))
+    columns = sealed_user_details(
+        row.id, sealed, digilocker_id=digilocker_id, email=email, phone_number=phone_number
+    )
+    for column, value in columns.items():
+        setattr(row, column, value)
