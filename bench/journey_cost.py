@@ -28,9 +28,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,6 +41,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import PIDS
 from bench.soak import Caller, Tally
@@ -69,6 +73,37 @@ def database_counts(base: str) -> tuple[float, float]:
     answer.raise_for_status()
     found = {name.decode(): float(value) for name, value in _COUNTER.findall(answer.content)}
     return found.get("dlg_db_statements_total", 0.0), found.get("dlg_db_commits_total", 0.0)
+
+
+async def _postgres_bytes(url: str, schema: str) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            total = await connection.scalar(
+                text(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :schema AND c.relkind = 'r'"
+                ),
+                {"schema": schema},
+            )
+    finally:
+        await engine.dispose()
+    return int(total or 0)
+
+
+def database_bytes(target: Fleet) -> int:
+    """What the gateway's tables take on disk now: PostgreSQL's relation sizes (tables, their
+    indexes and TOAST) in its schema, or the SQLite file's used pages after a checkpoint."""
+    env = target.env
+    if "DLG_DATABASE_URL" in env:
+        return asyncio.run(_postgres_bytes(env["DLG_DATABASE_URL"], env["DLG_DATABASE_SCHEMA"]))
+    with contextlib.closing(sqlite3.connect(Path(env["DLG_DATA_DIR"]) / "gateway.db")) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
 
 
 class Direct:
@@ -146,6 +181,7 @@ class Totals:
     simulator_cpu: float = 0.0
     statements: float = 0.0
     commits: float = 0.0
+    started: int = 0  # journeys begun through the gateway, warm-up included
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -197,6 +233,7 @@ async def measure(
                 raise RuntimeError(f"gateway journey failed: {dict(tally.failed)}")
 
         # Warm-up both ways (imports, pools, caches), then the scrape's own statements.
+        gateway.started += max(4, concurrency * 2)
         await _rounds(max(4, concurrency * 2), concurrency, through_gateway, [])
         await _rounds(max(4, concurrency * 2), concurrency, minimal.journey, [])
         first = database_counts(base)
@@ -206,6 +243,7 @@ async def measure(
         for _ in range(rounds):
             statements, commits = database_counts(base)
             cpu, sim_cpu = cpu_seconds(gateway_pid), cpu_seconds(simulator_pid)
+            gateway.started += journeys
             seconds, failed = await _rounds(
                 journeys, concurrency, through_gateway, gateway.failures
             )
@@ -278,6 +316,8 @@ def main() -> None:
             simulator_options=["--pki-dir", str(pki)],
             catalogue=True,
         ) as target:
+            stored_before = database_bytes(target)
+            started = 0
             for concurrency in args.concurrency:
                 gateway, direct = asyncio.run(
                     measure(
@@ -287,7 +327,13 @@ def main() -> None:
                         concurrency=concurrency,
                     )
                 )
+                started += gateway.started
                 rows[concurrency] = report(label, concurrency, gateway, direct)
+            stored = (database_bytes(target) - stored_before) / max(started, 1)
+    print(
+        f"{label}: database storage {stored / 1024:.1f} KiB per revoked journey "
+        f"({started} journeys; request row, events, audit rows — the files go at revoke)"
+    )
     if len(rows) > 1:
         low, high = min(rows), max(rows)
         growth = rows[high]["gateway_cpu_ms"] / rows[low]["gateway_cpu_ms"]

@@ -119,6 +119,13 @@ def count_statements(
 def build_sessionmaker(
     engine: AsyncEngine, *, autocommit: bool = False
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions on `engine`; with `autocommit`, for reads that need no transaction."""
-    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+    """Sessions on `engine`; with `autocommit`, for reads that need no transaction.
+
+    On PostgreSQL those run in AUTOCOMMIT, which spares the BEGIN and COMMIT round trips. On
+    SQLite the connection is left as it is: sqlite3 opens a transaction only before a write, so
+    reads already run in autocommit there, and switching the isolation level at every checkout
+    and back at every return would cost more than the reads."""
+    bind = engine
+    if autocommit and engine.dialect.name != "sqlite":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(bind, expire_on_commit=False)

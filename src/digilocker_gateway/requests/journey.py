@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.audit import log as audit
@@ -80,24 +80,33 @@ def browser_binding(runtime: Runtime, state: str) -> tuple[str, str]:
     return name, value.rstrip("=")
 
 
+# Built once, so SQLAlchemy keeps their cache keys (requests/service.py). Each reads the request
+# and its product instance's partner app in one statement.
+_TO_START = (
+    select(
+        RequestRecord,
+        ProductInstance.digilocker_client_id,
+        ProductInstance.journey_browser_binding,
+    )
+    .join(ProductInstance, ProductInstance.id == RequestRecord.product_instance_id)
+    .where(RequestRecord.id == bindparam("request_id"))
+    .with_for_update(of=RequestRecord)
+)
+_BY_STATE = (
+    select(RequestRecord, ProductInstance)
+    .join(ProductInstance, ProductInstance.id == RequestRecord.product_instance_id)
+    .where(RequestRecord.state_hash == bindparam("state_hash"))
+    .with_for_update(of=RequestRecord)
+)
+
+
 async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
     """Begin (or begin again) the journey of a request that is waiting for consent, or whose
     grant needs re-consent: the authorize URL, and the browser binding to set."""
     now = runtime.clock.now()
     async with runtime.transaction() as session:
         # The request and its product instance's partner app, in one statement.
-        found = (
-            await session.execute(
-                select(
-                    RequestRecord,
-                    ProductInstance.digilocker_client_id,
-                    ProductInstance.journey_browser_binding,
-                )
-                .join(ProductInstance, ProductInstance.id == RequestRecord.product_instance_id)
-                .where(RequestRecord.id == request_id)
-                .with_for_update(of=RequestRecord)
-            )
-        ).first()
+        found = (await session.execute(_TO_START, {"request_id": request_id})).first()
         if found is None or found[0].valid_upto <= now:
             raise JourneyPage(
                 "This link has expired",
@@ -162,14 +171,7 @@ async def complete_callback(
         raise JourneyPage("Invalid sign-in response", "The response has no state.", 400)
     now = runtime.clock.now()
     async with runtime.transaction() as session:
-        found = (
-            await session.execute(
-                select(RequestRecord, ProductInstance)
-                .join(ProductInstance, ProductInstance.id == RequestRecord.product_instance_id)
-                .where(RequestRecord.state_hash == state_digest(state))
-                .with_for_update(of=RequestRecord)
-            )
-        ).first()
+        found = (await session.execute(_BY_STATE, {"state_hash": state_digest(state)})).first()
         if found is None:
             raise JourneyPage(
                 "This sign-in link was already used",
