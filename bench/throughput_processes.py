@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -49,6 +49,8 @@ class Fleet:
     bases: list[str]
     simulator: str
     headers: dict[str, str]
+    # The gateways' environment (database URL and schema, data directory).
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,7 +144,7 @@ def fleet(
                 )
                 for port in ports
             ]
-            yield Fleet(bases, simulator, headers)
+            yield Fleet(bases, simulator, headers, env)
     finally:
         if database_url is not None and schema is not None:
             asyncio.run(_sql(database_url, f'DROP SCHEMA "{schema}" CASCADE'))

@@ -23,6 +23,7 @@ from digilocker_gateway.accounts import endpoints as account_endpoints
 from digilocker_gateway.accounts.schemas import AccountCheck
 from digilocker_gateway.audit import endpoints as audit_endpoints
 from digilocker_gateway.config import CALLBACK_PATH, SIMULATOR_MOUNT, Settings
+from digilocker_gateway.db.engine import count_statements
 from digilocker_gateway.documents import endpoints as document_endpoints
 from digilocker_gateway.documents.catalogue import CatalogueCache
 from digilocker_gateway.documents.schemas import DocumentFetch
@@ -86,6 +87,12 @@ def create_app(
         runtime.upstream_observer = operations.guard
         if tracing is not None:
             tracing.instrument_runtime(runtime)
+        if settings.database_statement_metrics and operations.metrics is not None:
+            count_statements(
+                runtime.engine,
+                statement=operations.metrics.db_statements.inc,
+                commit=operations.metrics.db_commits.inc,
+            )
         app.state.runtime = runtime
         await sweep_at_start(runtime)
         tasks = start_background_jobs(runtime) if settings.background_jobs else []

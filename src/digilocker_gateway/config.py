@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # "normal": a power cut or an OS crash may undo the last commits (a process crash never
     # does, and the file is never corrupted), and commits cost less (docs/deployment.md).
     sqlite_synchronous: Literal["full", "normal"] = "full"
+    # Count every SQL statement and commit into /metrics (dlg_db_statements_total,
+    # dlg_db_commits_total): what bench/journey_cost.py reads. Off, nothing is attached.
+    database_statement_metrics: bool = False
     public_base_url: str | None = Field(
         default=None, description="The URL users reach the gateway at; default http://host:port"
     )

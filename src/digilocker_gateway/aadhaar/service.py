@@ -41,12 +41,12 @@ logger = logging.getLogger("digilocker_gateway.aadhaar")
 
 async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> dict[str, Any]:
     now = runtime.clock.now()
-    async with runtime.transaction() as session:
+    async with runtime.reading() as session:
         request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
-        request_valid_upto = request.valid_upto
-        details_pending = request.details_pending
-        expected = open_expected(runtime.sealed, request)
-    grant = await live_grant(runtime, tenant, request_id)
+    request_valid_upto = request.valid_upto
+    details_pending = request.details_pending
+    expected = open_expected(runtime.sealed, request)
+    grant = await live_grant(runtime, tenant, request_id, request)
     try:
         raw, _content_type = await runtime.upstream(tenant).fetch_eaadhaar(grant.access_token)
     except UpstreamError as exc:
@@ -106,5 +106,5 @@ async def fetch_aadhaar(runtime: Runtime, tenant: Tenant, request_id: str) -> di
         xml_valid_until=to_ist_iso(kept.valid_upto),
     )
     if details_pending:
-        await fill_pending_details(runtime, tenant, request_id)
+        await fill_pending_details(runtime, tenant, request, grant)
     return {"aadhaar": aadhaar, "id": request_id, "status": "complete", **extensions}

@@ -17,13 +17,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.db.models import AuditChainHead, AuditRecord
-from digilocker_gateway.kit.leases import insert_ignore
+from digilocker_gateway.kit.leases import dialect_insert
 from digilocker_gateway.storage.keys import Keyring, UnknownKeyId
 
 # The actions the log records (docs/audit.md §2).
@@ -76,6 +76,40 @@ def row_hash(key: bytes, row: AuditRecord) -> str:
     return hmac.new(key, content, hashlib.sha256).hexdigest()
 
 
+# Built once (per dialect), so SQLAlchemy keeps their cache keys (requests/service.py).
+_NEXT_LINK: dict[str, Any] = {}
+_SET_LAST_HASH = (
+    update(AuditChainHead)
+    .where(AuditChainHead.product_instance_id == bindparam("instance"))
+    .values(last_hash=bindparam("new_hash"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _next_link(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING that takes the next link of a chain: creates
+    the head at a chain's first row, else moves it on."""
+    dialect = session.get_bind().dialect.name
+    statement = _NEXT_LINK.get(dialect)
+    if statement is None:
+        statement = _NEXT_LINK[dialect] = (
+            dialect_insert(session, AuditChainHead)
+            .values(
+                product_instance_id=bindparam("instance"),
+                last_seq=1,
+                last_hash="",
+                pruned_through_seq=0,
+                pruned_hash="",
+            )
+            .on_conflict_do_update(
+                index_elements=[AuditChainHead.product_instance_id],
+                set_={"last_seq": AuditChainHead.last_seq + 1},
+            )
+            .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
+        )
+    return statement
+
+
 async def append(
     session: AsyncSession,
     keyring: Keyring,
@@ -88,30 +122,12 @@ async def append(
     now: datetime,
 ) -> AuditRecord:
     """Add one row to the product instance's chain. Never put personal data in `details`."""
-    await session.execute(
-        insert_ignore(
-            session,
-            AuditChainHead,
-            {
-                "product_instance_id": product_instance_id,
-                "last_seq": 0,
-                "last_hash": "",
-                "pruned_through_seq": 0,
-                "pruned_hash": "",
-            },
-        )
-    )
-    # The UPDATE comes first so the head is locked before it is read: two transactions of one
-    # product instance cannot both chain to the same row.
-    seq, prev_hash = (
-        await session.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.product_instance_id == product_instance_id)
-            .values(last_seq=AuditChainHead.last_seq + 1)
-            .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
-            .execution_options(synchronize_session=False)
-        )
-    ).one()
+    # One statement takes the next link: it creates the head on a chain's first row, else moves
+    # it on. It writes the head before reading it back, so the head is locked (PostgreSQL's row
+    # lock, SQLite's write lock) until the transaction ends: two transactions of one product
+    # instance cannot both chain to the same row.
+    parameters = {"instance": product_instance_id}
+    seq, prev_hash = (await session.execute(_next_link(session), parameters)).one()
     key_id = keyring.active_id
     row = AuditRecord(
         product_instance_id=product_instance_id,
@@ -126,12 +142,7 @@ async def append(
     )
     row.hash = row_hash(keyring.subkey(CHAIN_KEY_PURPOSE, key_id), row)
     session.add(row)
-    await session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.product_instance_id == product_instance_id)
-        .values(last_hash=row.hash)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_SET_LAST_HASH, {**parameters, "new_hash": row.hash})
     await session.flush()
     return row
 

@@ -4,6 +4,7 @@ module-global)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, make_url
@@ -98,9 +99,33 @@ def postgres_connect_args(schema: str | None) -> dict[str, Any]:
     return {"server_settings": {"search_path": schema}} if schema else {}
 
 
+def count_statements(
+    engine: AsyncEngine, *, statement: Callable[[], None], commit: Callable[[], None]
+) -> None:
+    """Call `statement` before every SQL statement the engine sends and `commit` at every
+    commit (settings.database_statement_metrics; bench/journey_cost.py). Only attached when
+    asked for: an engine without it pays nothing."""
+
+    def _statement(*_args: Any, **_kwargs: Any) -> None:
+        statement()
+
+    def _commit(*_args: Any, **_kwargs: Any) -> None:
+        commit()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", _statement)
+    event.listen(engine.sync_engine, "commit", _commit)
+
+
 def build_sessionmaker(
     engine: AsyncEngine, *, autocommit: bool = False
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions on `engine`; with `autocommit`, for reads that need no transaction."""
-    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if autocommit else engine
+    """Sessions on `engine`; with `autocommit`, for reads that need no transaction.
+
+    On PostgreSQL those run in AUTOCOMMIT, which spares the BEGIN and COMMIT round trips. On
+    SQLite the connection is left as it is: sqlite3 opens a transaction only before a write, so
+    reads already run in autocommit there, and switching the isolation level at every checkout
+    and back at every return would cost more than the reads."""
+    bind = engine
+    if autocommit and engine.dialect.name != "sqlite":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(bind, expire_on_commit=False)

@@ -109,16 +109,16 @@ async def fetch_document(
     runtime: Runtime, tenant: Tenant, request_id: str, body: DocumentFetch
 ) -> FetchedFile:
     now = runtime.clock.now()
-    async with runtime.transaction() as session:
+    async with runtime.reading() as session:
         request = await get_request(session, tenant=tenant, request_id=request_id, now=now)
         entry = await lookup(session, body.orgId, body.docType)
-        validate_against_catalogue(body, entry)
-        request_valid_upto = request.valid_upto
-        details_pending = request.details_pending
-        expected = open_expected(runtime.sealed, request)
+    validate_against_catalogue(body, entry)
+    request_valid_upto = request.valid_upto
+    details_pending = request.details_pending
+    expected = open_expected(runtime.sealed, request)
     assert entry is not None
     extras = DocumentExtras(runtime, tenant, entry, with_data=body.withData, expected=expected)
-    grant = await live_grant(runtime, tenant, request_id)
+    grant = await live_grant(runtime, tenant, request_id, request)
     upstream = runtime.upstream(tenant)
     try:
         content_type = CONTENT_TYPES[body.format]
@@ -168,7 +168,7 @@ async def fetch_document(
         filename=f"{entry.doc_type}-{entry.org_id}.{body.format}",
     )
     if details_pending:
-        await fill_pending_details(runtime, tenant, request_id)
+        await fill_pending_details(runtime, tenant, request, grant)
     return FetchedFile(kept, located.parameters_verified, data, match)
 
 

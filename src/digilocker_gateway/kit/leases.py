@@ -15,13 +15,18 @@ from sqlalchemy.sql.dml import Insert
 from digilocker_gateway.db.models import JobLease
 
 
-def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any]) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING, in whichever dialect the session speaks."""
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT in whichever dialect the session speaks, for its ON CONFLICT clauses
+    (PostgreSQL's and SQLite's take the same arguments)."""
     # Each dialect's module is imported when its engine is in use: SQLite's start-up does not
     # pay for PostgreSQL's (about 60 ms of imports).
     dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
-    module = importlib.import_module(f"sqlalchemy.dialects.{dialect}")
-    statement: Insert = module.insert(model).values(**values).on_conflict_do_nothing()
+    return importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(model)
+
+
+def insert_ignore(session: AsyncSession, model: Any, values: dict[str, Any]) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING, in whichever dialect the session speaks."""
+    statement: Insert = dialect_insert(session, model).values(**values).on_conflict_do_nothing()
     return statement
 
 

@@ -111,6 +111,13 @@ class GatewayMetrics:
             registry=registry,
             multiprocess_mode="max",
         )
+        # Only counted with settings.database_statement_metrics (db/engine.py count_statements).
+        self.db_statements = Counter(
+            "dlg_db_statements", "SQL statements sent to the database.", registry=registry
+        )
+        self.db_commits = Counter(
+            "dlg_db_commits", "Transactions committed on the database.", registry=registry
+        )
         self.quota_refusals = Counter(
             "dlg_quota_refusals",
             "Calls refused with 429 by a product instance's quota, by kind of call.",

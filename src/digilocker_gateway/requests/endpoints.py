@@ -103,11 +103,7 @@ async def request_status(
     async with runtime.reading() as session:
         row = await service.get_request(session, tenant=tenant, request_id=request_id, now=now)
     if row.details_pending and row.status == RequestStatus.AUTHENTICATED:
-        if await fill_pending_details(runtime, tenant, request_id):
-            async with runtime.reading() as session:
-                row = await service.get_request(
-                    session, tenant=tenant, request_id=request_id, now=now
-                )
+        row = await fill_pending_details(runtime, tenant, row) or row
     return DigilockerRequestStatus(
         id=row.id,
         status=row.status,

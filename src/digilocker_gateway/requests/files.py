@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.audit import log as audit
@@ -175,16 +175,23 @@ async def _report_fetch(
 
 
 async def delete_request_files(runtime: Runtime, session: AsyncSession, request_id: str) -> int:
-    rows = (
-        (await session.execute(select(StoredFile).where(StoredFile.request_id == request_id)))
+    """Forget a request's files, in the caller's transaction, and delete their blobs: one
+    DELETE that returns what it removed."""
+    blob_keys = (
+        (
+            await session.execute(
+                delete(StoredFile)
+                .where(StoredFile.request_id == request_id)
+                .returning(StoredFile.blob_key)
+                .execution_options(synchronize_session=False)
+            )
+        )
         .scalars()
         .all()
     )
-    for row in rows:
-        await runtime.blobs.delete(row.blob_key)
-        await session.delete(row)
-    await session.flush()
-    return len(rows)
+    for blob_key in blob_keys:
+        await runtime.blobs.delete(blob_key)
+    return len(blob_keys)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +213,7 @@ async def open_signed_file(
         signed = verify_file_token(runtime.keyring, token, now=now)
     except (InvalidSignedUrl, ExpiredSignedUrl):
         raise NotFound("This file link is invalid or has expired.") from None
-    offline: OfflineEkycFile | None = None
+    # One transaction: the file and its request read, and the download's audit row.
     async with runtime.transaction() as session:
         found = (
             await session.execute(
@@ -215,6 +222,7 @@ async def open_signed_file(
                 .where(StoredFile.blob_key == signed.blob_key)
             )
         ).first()
+        offline: OfflineEkycFile | None = None
         if found is None:
             # An uploaded offline e-KYC belongs to its product instance, not to a request.
             offline = (
@@ -222,21 +230,20 @@ async def open_signed_file(
                     select(OfflineEkycFile).where(OfflineEkycFile.blob_key == signed.blob_key)
                 )
             ).scalar_one_or_none()
-    if found is not None:
-        stored, request = found
-        expired = stored.valid_upto <= now or request.valid_upto <= now
-        if expired or request.status == RequestStatus.REVOKED:
+        if found is not None:
+            stored, request = found
+            expired = stored.valid_upto <= now or request.valid_upto <= now
+            if expired or request.status == RequestStatus.REVOKED:
+                raise NotFound("This file link is invalid or has expired.")
+            content_type, size = stored.content_type, stored.size
+            owner, request_id = request.product_instance_id, request.id
+            details = {"fileId": stored.id, "kind": stored.kind, "docType": stored.doc_type}
+        elif offline is not None and offline.valid_upto > now:
+            content_type, size = offline.content_type, offline.size
+            owner, request_id = offline.product_instance_id, None
+            details = {"fileId": offline.id, "kind": "offline_ekyc", "docType": ""}
+        else:
             raise NotFound("This file link is invalid or has expired.")
-        content_type, size = stored.content_type, stored.size
-        owner, request_id = request.product_instance_id, request.id
-        details = {"fileId": stored.id, "kind": stored.kind, "docType": stored.doc_type}
-    elif offline is not None and offline.valid_upto > now:
-        content_type, size = offline.content_type, offline.size
-        owner, request_id = offline.product_instance_id, None
-        details = {"fileId": offline.id, "kind": "offline_ekyc", "docType": ""}
-    else:
-        raise NotFound("This file link is invalid or has expired.")
-    async with runtime.transaction() as session:
         await audit.append(
             session,
             runtime.keyring,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.audit import log as audit
@@ -80,22 +80,40 @@ def browser_binding(runtime: Runtime, state: str) -> tuple[str, str]:
     return name, value.rstrip("=")
 
 
+# Built once, so SQLAlchemy keeps their cache keys (requests/service.py). Each reads the request
+# and its product instance's partner app in one statement.
+_TO_START = (
+    select(
+        RequestRecord,
+        ProductInstance.digilocker_client_id,
+        ProductInstance.journey_browser_binding,
+    )
+    .join(ProductInstance, ProductInstance.id == RequestRecord.product_instance_id)
+    .where(RequestRecord.id == bindparam("request_id"))
+    .with_for_update(of=RequestRecord)
+)
+_BY_STATE = (
+    select(RequestRecord, ProductInstance)
+    .join(ProductInstance, ProductInstance.id == RequestRecord.product_instance_id)
+    .where(RequestRecord.state_hash == bindparam("state_hash"))
+    .with_for_update(of=RequestRecord)
+)
+
+
 async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
     """Begin (or begin again) the journey of a request that is waiting for consent, or whose
     grant needs re-consent: the authorize URL, and the browser binding to set."""
     now = runtime.clock.now()
     async with runtime.transaction() as session:
-        row = (
-            await session.execute(
-                select(RequestRecord).where(RequestRecord.id == request_id).with_for_update()
-            )
-        ).scalar_one_or_none()
-        if row is None or row.valid_upto <= now:
+        # The request and its product instance's partner app, in one statement.
+        found = (await session.execute(_TO_START, {"request_id": request_id})).first()
+        if found is None or found[0].valid_upto <= now:
             raise JourneyPage(
                 "This link has expired",
                 "Go back to the service that sent you here and start again.",
                 404,
             )
+        row, partner_client_id, bind_browser = found
         reconsent = row.status == RequestStatus.AUTHENTICATED and row.reauth_required_at
         if row.status != RequestStatus.UNAUTHENTICATED and not reconsent:
             revoked = row.status == RequestStatus.REVOKED
@@ -115,10 +133,6 @@ async def start_journey(runtime: Runtime, request_id: str) -> StartedJourney:
                 " passed. Go back to it and start again.",
                 410,
             )
-        instance = await session.get(ProductInstance, row.product_instance_id)
-        assert instance is not None
-        partner_client_id = instance.digilocker_client_id
-        bind_browser = instance.journey_browser_binding
         verifier, challenge = make_pkce_pair()
         state = make_state()
         # A new start replaces the previous state: only the latest link's callback is honoured.
@@ -166,20 +180,15 @@ async def complete_callback(
         raise JourneyPage("Invalid sign-in response", "The response has no state.", 400)
     now = runtime.clock.now()
     async with runtime.transaction() as session:
-        row = (
-            await session.execute(
-                select(RequestRecord)
-                .where(RequestRecord.state_hash == state_digest(state))
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if row is None:
+        found = (await session.execute(_BY_STATE, {"state_hash": state_digest(state)})).first()
+        if found is None:
             raise JourneyPage(
                 "This sign-in link was already used",
                 "It is invalid, was already used, or was replaced by a newer one. "
                 "Go back to the service that sent you here.",
                 400,
             )
+        row, instance = found
         # Single use: whatever happens next, this state is spent. The conditional UPDATE is what
         # makes it so on SQLite too, where the SELECT above takes no lock.
         verifier_enc = row.pkce_verifier_enc
@@ -195,8 +204,6 @@ async def complete_callback(
                 "Go back to the service that sent you here.",
                 400,
             )
-        instance = await session.get(ProductInstance, row.product_instance_id)
-        assert instance is not None
         outcome: str | _Consumed | None = None
         if instance.journey_browser_binding and not _same_browser(runtime, state, cookies):
             # Consent phishing: someone else's DigiLocker sign-in link, completed here, must

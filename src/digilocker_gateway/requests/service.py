@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.config import Settings
@@ -132,6 +132,15 @@ def is_uuid(value: str) -> bool:
     return True
 
 
+# Built once: a statement object keeps its cache key, which SQLAlchemy would otherwise work out
+# again at every call (a large share of a small query's CPU).
+_REQUEST = select(RequestRecord).where(
+    RequestRecord.id == bindparam("request_id"),
+    RequestRecord.product_instance_id == bindparam("product_instance_id"),
+)
+_REQUEST_FOR_UPDATE = _REQUEST.with_for_update()
+
+
 async def get_request(
     session: AsyncSession,
     *,
@@ -144,13 +153,9 @@ async def get_request(
     and one that never existed look the same (docs/reference/setu-api.md §1, §7)."""
     if not is_uuid(request_id):
         raise RequestNotFound()
-    query = select(RequestRecord).where(
-        RequestRecord.id == request_id,
-        RequestRecord.product_instance_id == tenant.product_instance_id,
-    )
-    if for_update:
-        query = query.with_for_update()
-    row = (await session.execute(query)).scalar_one_or_none()
+    query = _REQUEST_FOR_UPDATE if for_update else _REQUEST
+    parameters = {"request_id": request_id, "product_instance_id": tenant.product_instance_id}
+    row = (await session.execute(query, parameters)).scalar_one_or_none()
     if row is None or row.valid_upto <= now:
         raise RequestNotFound()
     return row
@@ -191,6 +196,27 @@ def consent_of(row: RequestRecord) -> dict[str, Any]:
     }
 
 
+def sealed_user_details(
+    request_id: str,
+    sealed: SealedValues,
+    *,
+    digilocker_id: str | None,
+    email: str | None,
+    phone_number: str | None,
+) -> dict[str, str]:
+    """The request columns that hold the details DigiLocker gave, sealed; a value not given is
+    left out (the one held stays)."""
+    return {
+        f"{field.name}_enc": sealed.seal(field, request_id, value)
+        for field, value in (
+            (DIGILOCKER_ID, digilocker_id),
+            (EMAIL, email),
+            (PHONE_NUMBER, phone_number),
+        )
+        if value
+    }
+
+
 def keep_user_details(
     row: RequestRecord,
     sealed: SealedValues,
@@ -200,10 +226,8 @@ def keep_user_details(
     phone_number: str | None,
 ) -> None:
     """Seal the details DigiLocker gave onto the row; a value not given keeps the one held."""
-    for field, value in (
-        (DIGILOCKER_ID, digilocker_id),
-        (EMAIL, email),
-        (PHONE_NUMBER, phone_number),
-    ):
-        if value:
-            setattr(row, f"{field.name}_enc", sealed.seal(field, row.id, value))
+    columns = sealed_user_details(
+        row.id, sealed, digilocker_id=digilocker_id, email=email, phone_number=phone_number
+    )
+    for column, value in columns.items():
+        setattr(row, column, value)

@@ -40,15 +40,20 @@ class Grant:
     renewed: bool = False  # refreshed in this call: it must not be refreshed again in it
 
 
-async def live_grant(runtime: Runtime, tenant: Tenant, request_id: str) -> Grant:
+async def live_grant(
+    runtime: Runtime, tenant: Tenant, request_id: str, row: RequestRecord | None = None
+) -> Grant:
     """The request's access token, refreshed first if it has expired (once: never twice in
-    one call). Raises 404/401 errors; 401 invalid_token while the grant needs re-consent."""
+    one call). Raises 404/401 errors; 401 invalid_token while the grant needs re-consent.
+    `row` is the request as this call already read it: it is not read again unless the token
+    must be refreshed."""
     now = runtime.clock.now()
-    async with runtime.transaction() as session:
-        row = await get_request(session, tenant=tenant, request_id=request_id, now=now)
-        _require_usable(row)
-        if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
-            return _grant(runtime, row)
+    if row is None:
+        async with runtime.reading() as session:
+            row = await get_request(session, tenant=tenant, request_id=request_id, now=now)
+    _require_usable(row)
+    if row.access_expires_at is not None and row.access_expires_at - EXPIRY_MARGIN > now:
+        return _grant(runtime, row)
     return await _refresh(runtime, tenant, request_id)
 
 

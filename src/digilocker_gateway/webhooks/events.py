@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.db.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -69,6 +69,13 @@ def payload_for(event_type: str, request_id: str, data: Mapping[str, object], no
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
+# Built once, so SQLAlchemy keeps its cache key (requests/service.py, _REQUEST).
+_ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
+    WebhookEndpoint.product_instance_id == bindparam("product_instance_id"),
+    WebhookEndpoint.enabled.is_(True),
+)
+
+
 async def emit(
     session: AsyncSession,
     *,
@@ -91,12 +98,7 @@ async def emit(
     )
     session.add(event)
     await session.flush()
-    endpoints = await session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-            WebhookEndpoint.product_instance_id == product_instance_id,
-            WebhookEndpoint.enabled.is_(True),
-        )
-    )
+    endpoints = await session.execute(_ENDPOINTS, {"product_instance_id": product_instance_id})
     for endpoint_id, event_types in endpoints.all():
         if wants(event_types, event_type):
             session.add(new_delivery(event, endpoint_id, now))
