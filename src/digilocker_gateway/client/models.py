@@ -319,21 +319,8 @@ class AccountCheck(ApiModel):
     exists: bool
 
 
-class AadhaarAddress(ApiModel):
-    """The Aadhaar address; every key is a string, "" when the XML lacks it."""
-
-    care_of: str = ""
-    country: str = ""
-    district: str = ""
-    house: str = ""
-    landmark: str = ""
-    locality: str = ""
-    pin: str = ""
-    post_office: str = ""
-    state: str = ""
-    street: str = ""
-    sub_district: str = ""
-    vtc: str = ""
+class AadhaarAddress(DocumentAddress):
+    """The Aadhaar address: the same twelve keys, "" when the XML lacks one."""
 
 
 class AadhaarVerified(ApiModel):
