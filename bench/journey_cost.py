@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import json
 import os
 import re
 import sqlite3
@@ -46,10 +45,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import PIDS
 from bench.soak import Caller, Tally
-from bench.throughput_processes import PARTNER_ID, PARTNER_SECRET, Fleet, fleet
+from bench.throughput_processes import PARTNER_ID, PARTNER_SECRET, Fleet, journey_fleet
 from digilocker_gateway.config import CALLBACK_PATH
 from digilocker_gateway.simulator.driver import run_journey
-from digilocker_gateway.simulator.pki import SIGNER_FILE, SimulatorPKI
 from digilocker_gateway.upstream.protocol import authorize_url, make_pkce_pair, make_state
 
 METRICS_TOKEN = "bench-metrics-token"
@@ -301,21 +299,11 @@ def main() -> None:
     label = "postgresql" if args.database_url else "sqlite"
     rows: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        pki = Path(tmp) / "sim-pki"
-        SimulatorPKI.load_or_create(pki)
         env = {
-            "DLG_AADHAAR_SIGNER_CERT_FILES": json.dumps([str(pki / SIGNER_FILE)]),
             "DLG_DATABASE_STATEMENT_METRICS": "true",
             "DLG_METRICS_BEARER_TOKEN": METRICS_TOKEN,
         }
-        with fleet(
-            1,
-            database_url=args.database_url,
-            data_dir=Path(tmp) / "data",
-            extra_env=env,
-            simulator_options=["--pki-dir", str(pki)],
-            catalogue=True,
-        ) as target:
+        with journey_fleet(Path(tmp), database_url=args.database_url, extra_env=env) as target:
             stored_before = database_bytes(target)
             started = 0
             for concurrency in args.concurrency:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,9 +37,8 @@ from typing import Any
 import httpx
 
 from bench.common import PIDS, rss_kib
-from bench.throughput_processes import REDIRECT_URL, Fleet, fleet
+from bench.throughput_processes import REDIRECT_URL, Fleet, journey_fleet
 from digilocker_gateway.simulator.driver import run_journey
-from digilocker_gateway.simulator.pki import SIGNER_FILE, SimulatorPKI
 
 KINDS: list[dict[str, Any]] = [
     {"error_rate": 1.0, "error": "unexpected_error", "status": 500},
@@ -257,20 +255,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        # The simulator process signs e-Aadhaar with keys kept here; the gateway pins its signer.
-        pki = Path(tmp) / "sim-pki"
-        SimulatorPKI.load_or_create(pki)
-        env = {
-            "DLG_UPSTREAM_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
-            "DLG_AADHAAR_SIGNER_CERT_FILES": json.dumps([str(pki / SIGNER_FILE)]),
-        }
-        with fleet(
-            1,
+        # The simulator signs e-Aadhaar with keys kept in tmp; the gateway pins its signer.
+        with journey_fleet(
+            Path(tmp),
             database_url=args.database_url,
-            data_dir=Path(tmp) / "data",
-            extra_env=env,
-            simulator_options=["--pki-dir", str(pki)],
-            catalogue=True,
+            extra_env={"DLG_UPSTREAM_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS)},
         ) as target:
             asyncio.run(soak(target, args.journeys, args.concurrency, args.fault_rate))
 

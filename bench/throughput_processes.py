@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import LoadResult, drive_raw, free_port, server
 from digilocker_gateway.simulator.driver import run_journey
+from digilocker_gateway.simulator.pki import SIGNER_FILE, SimulatorPKI
 
 PARTNER_ID = "BENCHAPP01"
 PARTNER_SECRET = "bench-partner-secret"
@@ -148,6 +149,30 @@ def fleet(
     finally:
         if database_url is not None and schema is not None:
             asyncio.run(_sql(database_url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@contextmanager
+def journey_fleet(
+    tmp: Path, *, database_url: str | None, extra_env: dict[str, str] | None = None
+) -> Iterator[Fleet]:
+    """One gateway and a simulator, the catalogue pulled, with the simulator's e-Aadhaar
+    signer (its keys kept under `tmp`) pinned by the gateway: what a whole journey needs,
+    `/aadhaar` included."""
+    pki = tmp / "sim-pki"
+    SimulatorPKI.load_or_create(pki)
+    env = {
+        "DLG_AADHAAR_SIGNER_CERT_FILES": json.dumps([str(pki / SIGNER_FILE)]),
+        **(extra_env or {}),
+    }
+    with fleet(
+        1,
+        database_url=database_url,
+        data_dir=tmp / "data",
+        extra_env=env,
+        simulator_options=["--pki-dir", str(pki)],
+        catalogue=True,
+    ) as target:
+        yield target
 
 
 def _on(base: str, url: str) -> str:
