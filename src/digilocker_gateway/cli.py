@@ -838,10 +838,16 @@ def admin_quotas() -> None:
     """A product instance's quotas: calls per minute and per day, for each kind of call."""
 
 
-def _quota_view(
-    stored: dict[tuple[QuotaKind, Span], int | None], settings: Settings
-) -> dict[str, dict[str, object]]:
+def _print_quota_view(
+    stored: dict[tuple[QuotaKind, Span], int | None] | None,
+    product_instance_id: str,
+    settings: Settings,
+) -> None:
+    """Print each kind's limits and where they come from; `stored` None: no such instance."""
     from digilocker_gateway.ops.quotas import QuotaKind, Span, default_limits
+
+    if stored is None:
+        raise click.ClickException(f"no product instance {product_instance_id}")
 
     defaults = default_limits(settings)
     view: dict[str, dict[str, object]] = {}
@@ -857,7 +863,7 @@ def _quota_view(
                 "from": "instance" if own else "gateway",
             }
         view[kind.value] = entry
-    return view
+    _print_json(view)
 
 
 @admin_quotas.command("set")
@@ -892,10 +898,7 @@ def quotas_set(
                         return None
                 return await stored_limits(session, product_instance_id)
 
-    stored = _run(go)
-    if stored is None:
-        raise click.ClickException(f"no product instance {product_instance_id}")
-    _print_json(_quota_view(stored, settings))
+    _print_quota_view(_run(go), product_instance_id, settings)
 
 
 @admin_quotas.command("show")
@@ -916,10 +919,7 @@ def quotas_show(product_instance_id: str) -> None:
                     return None
                 return await stored_limits(session, product_instance_id)
 
-    stored = _run(go)
-    if stored is None:
-        raise click.ClickException(f"no product instance {product_instance_id}")
-    _print_json(_quota_view(stored, settings))
+    _print_quota_view(_run(go), product_instance_id, settings)
 
 
 @admin_quotas.command("clear")
