@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from digilocker_gateway.aadhaar.signers import AadhaarSigners
+from digilocker_gateway.audit.log import ChainHeads
 from digilocker_gateway.config import Settings
 from digilocker_gateway.kit.clock import Clock
 from digilocker_gateway.kit.locks import KeyedLocks
@@ -48,6 +49,8 @@ class Runtime:
     catalogue: CatalogueCache
     worker_id: str = field(default="worker")
     tenants: TenantCache = field(default_factory=TenantCache)
+    # The last audit link this process wrote of each chain (audit/log.py).
+    audit_heads: ChainHeads = field(default_factory=ChainHeads)
     grant_locks: KeyedLocks = field(default_factory=KeyedLocks)
     # Metrics and circuit breakers of DigiLocker calls (ops/upstream_guard.py); None in CLI runs.
     upstream_observer: CallObserver | None = None

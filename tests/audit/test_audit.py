@@ -10,13 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from digilocker_gateway.audit.export import prune
-from digilocker_gateway.audit.log import append, client_ip_for_audit, verify_chains
+from digilocker_gateway.audit.log import ChainHeads, append, client_ip_for_audit, verify_chains
 from digilocker_gateway.cli import main
-from digilocker_gateway.db.models import AuditRecord
+from digilocker_gateway.db.engine import count_statements
+from digilocker_gateway.db.models import AuditChainHead, AuditRecord
 from digilocker_gateway.requests.tasks import purge_expired
 from tests.documents.test_fetch import fetch, fetch_body, pick
 from tests.requests.test_create import assert_envelope
@@ -93,7 +95,9 @@ async def test_another_product_instance_cannot_read_a_requests_audit(gateway: Ga
     assert_envelope(response, 404, "request_not_found")
 
 
-async def write_rows(gateway: Gateway, count: int, *, instance: str = "pi-1") -> None:
+async def write_rows(
+    gateway: Gateway, count: int, *, instance: str = "pi-1", heads: ChainHeads | None = None
+) -> None:
     async with gateway.runtime.transaction() as session:
         for index in range(count):
             await append(
@@ -105,6 +109,7 @@ async def write_rows(gateway: Gateway, count: int, *, instance: str = "pi-1") ->
                 actor="client:test",
                 details={"docType": "PANCR", "n": index},
                 now=gateway.clock.now(),
+                heads=heads,
             )
             gateway.clock.advance(1)
 
@@ -154,6 +159,90 @@ async def test_pruned_rows_leave_a_chain_that_still_verifies(gateway: Gateway) -
     async with gateway.runtime.transaction() as session:
         removed = await prune(session, now=gateway.clock.now(), retention_days=5)
     assert removed == 3
+    assert await problems(gateway) == []
+
+
+async def seqs_of(gateway: Gateway, instance: str) -> list[int]:
+    async with gateway.runtime.transaction() as session:
+        found = await session.execute(
+            select(AuditRecord.seq)
+            .where(AuditRecord.product_instance_id == instance)
+            .order_by(AuditRecord.seq)
+        )
+        return list(found.scalars())
+
+
+async def test_appends_from_two_processes_remembering_their_own_heads_keep_one_chain(
+    gateway: Gateway,
+) -> None:
+    # Each process remembers only the links it wrote: after the other one appends, its guess
+    # is stale and the append reads the head instead of forking the chain.
+    first, second = ChainHeads(), ChainHeads()
+    for heads in (first, first, second, first, second, second, first):
+        await write_rows(gateway, 2, heads=heads)
+    assert await seqs_of(gateway, "pi-1") == list(range(1, 15))
+    assert await problems(gateway) == []
+
+
+async def test_a_remembered_head_from_a_rolled_back_append_is_not_chained_to(
+    gateway: Gateway,
+) -> None:
+    heads = ChainHeads()
+    await write_rows(gateway, 2, heads=heads)
+
+    async def append_then_fail() -> None:
+        async with gateway.runtime.transaction() as session:
+            await append(
+                session,
+                gateway.runtime.keyring,
+                product_instance_id="pi-1",
+                request_id=None,
+                action="document.fetched",
+                actor="client:test",
+                details={},
+                now=gateway.clock.now(),
+                heads=heads,
+            )
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        await append_then_fail()
+    remembered = heads.get("pi-1")
+    assert remembered is not None
+    assert remembered[0] == 3
+    await write_rows(gateway, 2, heads=heads)
+    assert await seqs_of(gateway, "pi-1") == [1, 2, 3, 4]
+    assert await problems(gateway) == []
+
+
+async def test_an_append_on_a_remembered_head_is_one_update_and_one_insert(
+    gateway: Gateway,
+) -> None:
+    heads = ChainHeads()
+    await write_rows(gateway, 1, heads=heads)
+    counted = {"statements": 0}
+
+    def statement() -> None:
+        counted["statements"] += 1
+
+    count_statements(gateway.runtime.engine, statement=statement, commit=lambda: None)
+    await write_rows(gateway, 3, heads=heads)
+    assert counted["statements"] == 6
+    async with gateway.runtime.transaction() as session:
+        head = await session.get(AuditChainHead, "pi-1")
+        assert head is not None
+        assert (head.last_seq, head.last_hash) == heads.get("pi-1")
+    assert await problems(gateway) == []
+
+
+async def test_appends_on_remembered_heads_after_a_prune_still_verify(gateway: Gateway) -> None:
+    heads = ChainHeads()
+    await write_rows(gateway, 3, heads=heads)
+    gateway.clock.advance(10 * 24 * 3600)
+    async with gateway.runtime.transaction() as session:
+        assert await prune(session, now=gateway.clock.now(), retention_days=5) == 3
+    await write_rows(gateway, 2, heads=heads)
+    assert await seqs_of(gateway, "pi-1") == [4, 5]
     assert await problems(gateway) == []
 
 

@@ -6,6 +6,13 @@ derived from the keyring (docs/audit.md §3). A row edited or deleted by hand br
 at that point, and the chain's head (`audit_chain_heads`) shows a deleted last row. The head row
 is updated first, so appends of one product instance are serialised by its row lock
 (PostgreSQL) or the write lock (SQLite) until the transaction ends.
+
+Each process remembers the last link it wrote of each chain (`ChainHeads`), so that an append
+is usually two statements: a conditional UPDATE that moves the head on from the remembered link
+to the new row — it matches only if no other transaction, in any process, has moved it since —
+and the row's INSERT. When the head has moved (another process appended, or the transaction
+that wrote the remembered link rolled back), the UPDATE matches nothing and the append reads
+the head as it is. The memory is only a guess: the chain is always decided by the database.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,6 +94,38 @@ _SET_LAST_HASH = (
 )
 
 
+# Moves the head from the link this process last wrote straight to the new row; it matches no
+# row when the head is elsewhere.
+_MOVE_HEAD = (
+    update(AuditChainHead)
+    .where(
+        AuditChainHead.product_instance_id == bindparam("instance"),
+        AuditChainHead.last_seq == bindparam("known_seq"),
+        AuditChainHead.last_hash == bindparam("known_hash"),
+    )
+    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+    .execution_options(synchronize_session=False)
+)
+
+
+class ChainHeads:
+    """The last link (seq, hash) this process wrote of each product instance's chain: a guess
+    that spares reading the head, checked by the database at every append."""
+
+    def __init__(self, *, max_entries: int = 10_000) -> None:
+        self._max = max_entries
+        self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
+
+    def get(self, product_instance_id: str) -> tuple[int, str] | None:
+        return self._links.get(product_instance_id)
+
+    def put(self, product_instance_id: str, seq: int, row_hash: str) -> None:
+        self._links[product_instance_id] = (seq, row_hash)
+        self._links.move_to_end(product_instance_id)
+        while len(self._links) > self._max:
+            self._links.popitem(last=False)
+
+
 def _next_link(session: AsyncSession) -> Any:
     """INSERT … ON CONFLICT DO UPDATE … RETURNING that takes the next link of a chain: creates
     the head at a chain's first row, else moves it on."""
@@ -120,30 +160,50 @@ async def append(
     actor: str,
     details: Mapping[str, object],
     now: datetime,
+    heads: ChainHeads | None = None,
 ) -> AuditRecord:
-    """Add one row to the product instance's chain. Never put personal data in `details`."""
-    # One statement takes the next link: it creates the head on a chain's first row, else moves
-    # it on. It writes the head before reading it back, so the head is locked (PostgreSQL's row
-    # lock, SQLite's write lock) until the transaction ends: two transactions of one product
-    # instance cannot both chain to the same row.
-    parameters = {"instance": product_instance_id}
-    seq, prev_hash = (await session.execute(_next_link(session), parameters)).one()
+    """Add one row to the product instance's chain. Never put personal data in `details`.
+    With `heads` (the runtime's), the append usually skips reading the chain's head."""
     key_id = keyring.active_id
+    key = keyring.subkey(CHAIN_KEY_PURPOSE, key_id)
     row = AuditRecord(
         product_instance_id=product_instance_id,
-        seq=seq,
         request_id=request_id,
         action=action,
         actor=actor,
         details=canonical(details),
         created_at=now.astimezone(UTC),
         key_id=key_id,
-        prev_hash=prev_hash,
     )
-    row.hash = row_hash(keyring.subkey(CHAIN_KEY_PURPOSE, key_id), row)
+    parameters = {"instance": product_instance_id}
+    known = heads.get(product_instance_id) if heads is not None else None
+    moved = False
+    if known is not None:
+        row.seq, row.prev_hash = known[0] + 1, known[1]
+        row.hash = row_hash(key, row)
+        result = await session.execute(
+            _MOVE_HEAD,
+            {
+                **parameters,
+                "known_seq": known[0],
+                "known_hash": known[1],
+                "new_seq": row.seq,
+                "new_hash": row.hash,
+            },
+        )
+        moved = getattr(result, "rowcount", 0) == 1
+    if not moved:
+        # One statement takes the next link: it creates the head on a chain's first row, else
+        # moves it on. It writes the head before reading it back, so the head is locked
+        # (PostgreSQL's row lock, SQLite's write lock) until the transaction ends: two
+        # transactions of one product instance cannot both chain to the same row.
+        row.seq, row.prev_hash = (await session.execute(_next_link(session), parameters)).one()
+        row.hash = row_hash(key, row)
+        await session.execute(_SET_LAST_HASH, {**parameters, "new_hash": row.hash})
     session.add(row)
-    await session.execute(_SET_LAST_HASH, {**parameters, "new_hash": row.hash})
     await session.flush()
+    if heads is not None:
+        heads.put(product_instance_id, row.seq, row.hash)
     return row
 
 

@@ -171,6 +171,7 @@ async def _report_fetch(
         actor=audit.client_actor(tenant.client_id),
         details={**data, "traceId": current_trace_id()},
         now=now,
+        heads=runtime.audit_heads,
     )
 
 
@@ -260,6 +261,7 @@ async def open_signed_file(
                 ),
             },
             now=now,
+            heads=runtime.audit_heads,
         )
     try:
         chunks = await runtime.blobs.open(signed.blob_key)

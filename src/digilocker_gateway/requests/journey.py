@@ -360,6 +360,7 @@ async def _store_grant(
                 "reconsent": reconsent,
             },
             now=now,
+            heads=runtime.audit_heads,
         )
     if replaced is not None:
         await _revoke_quietly(runtime.upstream(tenant), replaced)
@@ -432,6 +433,7 @@ async def _report_failure(
             actor=audit.USER_ACTOR,
             details={"docTypes": [doc for doc in row.doc_types.split(",") if doc]},
             now=now,
+            heads=runtime.audit_heads,
         )
 
 

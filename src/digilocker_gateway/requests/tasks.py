@@ -82,6 +82,7 @@ async def _report_purge(
             actor=audit.GATEWAY_ACTOR,
             details={},
             now=now,
+            heads=runtime.audit_heads,
         )
 
 

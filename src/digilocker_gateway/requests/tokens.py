@@ -203,4 +203,5 @@ async def revoke(runtime: Runtime, tenant: Tenant, request_id: str) -> None:
             actor=audit.client_actor(tenant.client_id),
             details={},
             now=now,
+            heads=runtime.audit_heads,
         )

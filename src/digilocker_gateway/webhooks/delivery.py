@@ -283,6 +283,7 @@ async def record(
             actor=GATEWAY_ACTOR,
             details={"endpointId": delivery.endpoint_id, "failures": failures},
             now=now,
+            heads=runtime.audit_heads,
         )
         logger.warning("webhook endpoint %s %s", delivery.endpoint_id, reason)
 
