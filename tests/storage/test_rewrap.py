@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from digilocker_gateway.cli import main
-from digilocker_gateway.db.models import ProductInstance, RequestRecord
-from digilocker_gateway.requests.files import blob_key_for, record_file
+from digilocker_gateway.db.models import ProductInstance, RequestRecord, StoredFile
+from digilocker_gateway.requests.files import blob_key_for
 from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.runtime_build import build_runtime, close_runtime
 from digilocker_gateway.storage.encryption import text_key_id
@@ -80,17 +81,19 @@ async def _old_key_world(database: DatabaseUnderTest, data_dir: Path) -> tuple[s
         blob_key = blob_key_for(journey.request_id)
         info = await runtime.blobs.put(blob_key, _chunks(DOCUMENT), content_type="application/pdf")
         async with runtime.transaction() as session:
-            await record_file(
-                session,
-                request_id=journey.request_id,
-                blob_key=blob_key,
-                kind="document",
-                content_type="application/pdf",
-                size=info.size,
-                doc_type="PANCR",
-                org_id="000000",
-                now=gateway.clock.now(),
-                valid_upto=gateway.clock.now() + timedelta(hours=1),
+            session.add(
+                StoredFile(
+                    id=str(uuid.uuid4()),
+                    request_id=journey.request_id,
+                    blob_key=blob_key,
+                    kind="document",
+                    content_type="application/pdf",
+                    size=info.size,
+                    doc_type="PANCR",
+                    org_id="000000",
+                    created_at=gateway.clock.now(),
+                    valid_upto=gateway.clock.now() + timedelta(hours=1),
+                )
             )
     return blob_key, journey.request_id
 

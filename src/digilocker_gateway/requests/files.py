@@ -8,8 +8,9 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.audit import log as audit
@@ -67,8 +68,7 @@ async def signed_url(
     return f"{runtime.settings.effective_public_base_url}{FILES_PATH}/{token}"
 
 
-async def record_file(
-    session: AsyncSession,
+def _file_row(
     *,
     request_id: str,
     blob_key: str,
@@ -80,7 +80,7 @@ async def record_file(
     now: datetime,
     valid_upto: datetime,
 ) -> StoredFile:
-    row = StoredFile(
+    return StoredFile(
         id=str(uuid.uuid4()),
         request_id=request_id,
         blob_key=blob_key,
@@ -92,9 +92,64 @@ async def record_file(
         created_at=now,
         valid_upto=valid_upto,
     )
-    session.add(row)
-    await session.flush()
-    return row
+
+
+_FILE_COLUMNS = (
+    "id",
+    "request_id",
+    "blob_key",
+    "kind",
+    "content_type",
+    "size",
+    "doc_type",
+    "org_id",
+    "created_at",
+    "valid_upto",
+)
+
+
+# The table itself: an ORM insert given one dict of parameters would run as a bulk insert.
+_STORED_FILES = cast(Table, StoredFile.__table__)
+
+
+def _file_value(name: str) -> Any:
+    if name == "request_id":
+        return RequestRecord.id
+    return bindparam(name, type_=_STORED_FILES.c[name].type)
+
+
+# The file's row, inserted only while its request is the tenant's, unexpired, authenticated and
+# not revoked: one statement instead of reading the request and then inserting. FOR UPDATE
+# (PostgreSQL) makes it wait for a revoke or purge that holds the request's row and then look
+# at the request again, so a file is never kept for a request revoked meanwhile; SQLite's one
+# writer at a time gives the same. Built once (requests/service.py, _REQUEST).
+_KEEP_FILE = insert(_STORED_FILES).from_select(
+    list(_FILE_COLUMNS),
+    select(*(_file_value(name) for name in _FILE_COLUMNS))
+    .where(
+        RequestRecord.id == bindparam("request_id"),
+        RequestRecord.product_instance_id == bindparam("product_instance_id"),
+        RequestRecord.valid_upto > bindparam("now"),
+        RequestRecord.status == RequestStatus.AUTHENTICATED,
+        RequestRecord.access_token_enc.is_not(None),
+    )
+    .with_for_update(of=RequestRecord),
+)
+
+
+async def _insert_if_request_live(
+    session: AsyncSession, tenant: Tenant, row: StoredFile, now: datetime
+) -> None:
+    """Insert the file's row if its request can still have files, else raise the error the
+    request's state calls for (404, revoked, not authenticated)."""
+    parameters = {name: getattr(row, name) for name in _FILE_COLUMNS}
+    parameters |= {"product_instance_id": tenant.product_instance_id, "now": now}
+    inserted = await session.execute(_KEEP_FILE, parameters)
+    if getattr(inserted, "rowcount", 0) == 1:
+        return
+    request = await get_request(session, tenant=tenant, request_id=row.request_id, now=now)
+    require_authenticated(request)
+    raise RuntimeError("the file's row was not inserted for a live request")
 
 
 async def keep_file(
@@ -114,28 +169,21 @@ async def keep_file(
     """Record a stored blob against its request and hand out its URL — only if the request is
     still live and authenticated after the download (a revoke or purge may have come in
     between); otherwise, or on any failure, the blob is deleted and nothing is kept."""
+    now = runtime.clock.now()
+    stored = _file_row(
+        request_id=request_id,
+        blob_key=blob_key,
+        kind=kind,
+        content_type=content_type,
+        size=size,
+        doc_type=doc_type,
+        org_id=org_id,
+        now=now,
+        valid_upto=valid_upto,
+    )
     try:
         async with runtime.transaction() as session:
-            row = await get_request(
-                session,
-                tenant=tenant,
-                request_id=request_id,
-                now=runtime.clock.now(),
-                for_update=True,
-            )
-            require_authenticated(row)
-            stored = await record_file(
-                session,
-                request_id=request_id,
-                blob_key=blob_key,
-                kind=kind,
-                content_type=content_type,
-                size=size,
-                doc_type=doc_type,
-                org_id=org_id,
-                now=runtime.clock.now(),
-                valid_upto=valid_upto,
-            )
+            await _insert_if_request_live(session, tenant, stored, now)
             await _report_fetch(runtime, session, tenant, stored)
     except BaseException:
         await runtime.blobs.delete(blob_key)
