@@ -50,7 +50,7 @@ async def reset(base: str) -> None:
 
 async def emit_one(runtime: Runtime, instance_id: str) -> tuple[str, int]:
     async with runtime.transaction() as session:
-        event = await events.emit(
+        event_id = await events.emit(
             session,
             product_instance_id=instance_id,
             request_id=str(uuid.uuid4()),
@@ -58,7 +58,6 @@ async def emit_one(runtime: Runtime, instance_id: str) -> tuple[str, int]:
             data={"status": "unauthenticated"},
             now=runtime.clock.now(),
         )
-        event_id = event.id
     return event_id, time.monotonic_ns()  # after the commit
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest revision under migrations/versions; a test holds it equal to Alembic's own head.
-HEAD_REVISION = "0009_quotas"
+HEAD_REVISION = "0010_webhook_fan_out"
 
 # Any fixed number: processes starting together on one PostgreSQL migrate one at a time.
 MIGRATION_LOCK_ID = 7_305_144_512

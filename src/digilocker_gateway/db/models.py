@@ -279,6 +279,9 @@ class WebhookEvent(Base):
     event_type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[str] = mapped_column(Text)  # the exact JSON body that is signed and sent
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # False until the delivery loop has written a delivery for each endpoint that wants it
+    # (webhooks/events.py, `fan_out`).
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WebhookDelivery(Base):
@@ -356,6 +359,8 @@ class AuditChainHead(Base):
     pruned_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+# The delivery loop's "events not fanned out yet, oldest first".
+Index("ix_webhook_events_fanned_out_seq", WebhookEvent.fanned_out, WebhookEvent.seq)
 Index(
     "ix_webhook_deliveries_status_next_attempt_at",
     WebhookDelivery.status,

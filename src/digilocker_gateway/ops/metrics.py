@@ -42,6 +42,7 @@ from digilocker_gateway.db.models import (
     RequestRecord,
     StoredFile,
     WebhookDelivery,
+    WebhookEvent,
 )
 from digilocker_gateway.requests.status import RequestStatus
 from digilocker_gateway.runtime import Runtime
@@ -226,8 +227,13 @@ async def _read_webhooks(session: AsyncSession, snapshot: Snapshot, now: datetim
             delivery.status == "pending", delivery.next_attempt_at <= now
         )
     )
-    if isinstance(oldest_due, datetime):
-        snapshot.webhook_oldest_due_seconds = max((now - oldest_due).total_seconds(), 0.0)
+    # An event not fanned out yet waits as well: its deliveries will be due from its time.
+    oldest_event = await session.scalar(
+        select(func.min(WebhookEvent.created_at)).where(WebhookEvent.fanned_out.is_(False))
+    )
+    waiting = [when for when in (oldest_due, oldest_event) if isinstance(when, datetime)]
+    if waiting:
+        snapshot.webhook_oldest_due_seconds = max((now - min(waiting)).total_seconds(), 0.0)
     last = await session.scalar(select(func.max(delivery.delivered_at)))
     if isinstance(last, datetime):
         snapshot.webhook_last_delivered = last.timestamp()
@@ -313,7 +319,8 @@ class _SnapshotCollector(Collector):
             deliveries.add_metric((status,), snapshot.webhook_deliveries.get(status, 0))
         backlog = GaugeMetricFamily(
             "dlg_webhook_backlog_seconds",
-            "How long the longest-waiting due webhook delivery has been due (0: none waits).",
+            "How long the longest-waiting due webhook delivery (or event not fanned out yet) has"
+            " waited (0: none waits).",
             value=snapshot.webhook_oldest_due_seconds,
         )
         return [funnel, failures, open_requests, stored, jobs, deliveries, backlog]

@@ -36,7 +36,7 @@ from digilocker_gateway.db.models import (
 )
 from digilocker_gateway.kit.text import printable_prefix
 from digilocker_gateway.runtime import Runtime
-from digilocker_gateway.webhooks.events import DELIVERED, FAILED, PENDING
+from digilocker_gateway.webhooks.events import DELIVERED, FAILED, PENDING, fan_out
 from digilocker_gateway.webhooks.service import signing_secrets
 from digilocker_gateway.webhooks.signing import signature_headers
 from digilocker_gateway.webhooks.targets import UnsafeTarget, parse_networks, resolve
@@ -86,8 +86,20 @@ def http_client(runtime: Runtime) -> httpx.AsyncClient:
     )
 
 
+# Events fanned out per transaction.
+FAN_OUT_BATCH = 500
+
+
 async def claim_due(runtime: Runtime, *, limit: int) -> list[Claimed]:
+    """Fan out the events written since the last claim, then claim up to `limit` due
+    deliveries for this process."""
     settings = runtime.settings
+    while True:
+        # One transaction per batch of events, so a long backlog is not one long lock.
+        async with runtime.transaction() as session:
+            taken = await fan_out(session, now=runtime.clock.now(), limit=FAN_OUT_BATCH)
+        if taken < FAN_OUT_BATCH:
+            break
     now = runtime.clock.now()
     earlier = aliased(WebhookDelivery)
     async with runtime.transaction() as session:
@@ -336,6 +348,7 @@ async def prune_events(runtime: Runtime) -> int:
         result = await session.execute(
             delete(WebhookEvent).where(
                 WebhookEvent.created_at < cut_off,
+                WebhookEvent.fanned_out.is_(True),
                 ~exists().where(
                     WebhookDelivery.event_seq == WebhookEvent.seq,
                     WebhookDelivery.status == PENDING,

@@ -1,6 +1,9 @@
-"""The outbox: `emit` writes an event, and one delivery per endpoint that wants it, in the
-caller's transaction, so an event exists exactly when the change it reports was committed
-(docs/architecture.md §3). Delivery happens later, from any process (webhooks/delivery.py).
+"""The outbox: `emit` writes an event in the caller's transaction, so an event exists exactly
+when the change it reports was committed (docs/architecture.md §3). The delivery loop of any
+process then fans it out (`fan_out`: one delivery per endpoint enabled and wanting it at that
+moment) and delivers it (webhooks/delivery.py). Fanning out later rather than in the caller's
+transaction spares every call that emits an event a read of the endpoints and a write per
+endpoint: a whole batch of events is fanned out in three statements.
 
 A payload names the request, the event, the time and what changed; never a token, a file, an
 Aadhaar number, a photo, the user's contact details or a `fileUrl` (docs/webhooks.md §2).
@@ -12,8 +15,9 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.db.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -69,13 +73,6 @@ def payload_for(event_type: str, request_id: str, data: Mapping[str, object], no
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
-# Built once, so SQLAlchemy keeps its cache key (requests/service.py, _REQUEST).
-_ENDPOINTS = select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-    WebhookEndpoint.product_instance_id == bindparam("product_instance_id"),
-    WebhookEndpoint.enabled.is_(True),
-)
-
-
 async def emit(
     session: AsyncSession,
     *,
@@ -84,26 +81,100 @@ async def emit(
     event_type: str,
     data: Mapping[str, object],
     now: datetime,
-) -> WebhookEvent:
-    """Write the event and its deliveries; the caller's transaction commits them with the
-    change they report. `data` must never hold personal data or secrets."""
+) -> str:
+    """Write the event and return its id; the caller's transaction commits it with the change
+    it reports. `data` must never hold personal data or secrets."""
     assert event_type in EVENT_TYPES, event_type
-    event = WebhookEvent(
-        id=new_event_id(),
-        product_instance_id=product_instance_id,
-        request_id=request_id,
-        event_type=event_type,
-        payload=payload_for(event_type, request_id, data, now),
-        created_at=now,
+    event_id = new_event_id()
+    await session.execute(
+        _INSERT_EVENT,
+        {
+            "id": event_id,
+            "product_instance_id": product_instance_id,
+            "request_id": request_id,
+            "event_type": event_type,
+            "payload": payload_for(event_type, request_id, data, now),
+            "created_at": now,
+        },
     )
-    session.add(event)
-    await session.flush()
-    endpoints = await session.execute(_ENDPOINTS, {"product_instance_id": product_instance_id})
-    for endpoint_id, event_types in endpoints.all():
-        if wants(event_types, event_type):
-            session.add(new_delivery(event, endpoint_id, now))
-    await session.flush()
-    return event
+    return event_id
+
+
+# Built once, so SQLAlchemy keeps their cache keys (requests/service.py, _REQUEST). The event
+# is inserted through its table: nothing needs it back as an object.
+_EVENTS = cast(Table, WebhookEvent.__table__)
+_INSERT_EVENT = insert(_EVENTS).values(
+    id=bindparam("id"),
+    product_instance_id=bindparam("product_instance_id"),
+    request_id=bindparam("request_id"),
+    event_type=bindparam("event_type"),
+    payload=bindparam("payload"),
+    created_at=bindparam("created_at"),
+    fanned_out=False,
+)
+# Takes the oldest events not fanned out yet. On PostgreSQL a second process running the same
+# statement waits for the first's row locks, then finds `fanned_out` true and skips those rows;
+# on SQLite the UPDATE takes the write lock. So every event is fanned out once.
+_TAKE_EVENTS = (
+    update(_EVENTS)
+    .where(
+        _EVENTS.c.fanned_out.is_(False),
+        _EVENTS.c.seq.in_(
+            select(_EVENTS.c.seq)
+            .where(_EVENTS.c.fanned_out.is_(False))
+            .order_by(_EVENTS.c.seq)
+            .limit(bindparam("limit"))
+            .scalar_subquery()
+        ),
+    )
+    .values(fanned_out=True)
+    .returning(
+        _EVENTS.c.seq,
+        _EVENTS.c.product_instance_id,
+        _EVENTS.c.request_id,
+        _EVENTS.c.event_type,
+        _EVENTS.c.created_at,
+    )
+)
+
+
+async def fan_out(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+    """Turn up to `limit` events not fanned out yet into deliveries, oldest first, for the
+    endpoints enabled and wanting each one now; how many events were taken. A delivery is due
+    from its event's time, so the backlog shows how long the event has waited."""
+    taken = sorted((await session.execute(_TAKE_EVENTS, {"limit": limit})).all())
+    if not taken:
+        return 0
+    instances = {row.product_instance_id for row in taken}
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for endpoint_id, instance, event_types in await session.execute(
+        select(
+            WebhookEndpoint.id, WebhookEndpoint.product_instance_id, WebhookEndpoint.event_types
+        ).where(
+            WebhookEndpoint.product_instance_id.in_(instances),
+            WebhookEndpoint.enabled.is_(True),
+        )
+    ):
+        wanted.setdefault(instance, []).append((endpoint_id, event_types))
+    deliveries = [
+        {
+            "event_seq": event.seq,
+            "endpoint_id": endpoint_id,
+            "request_id": event.request_id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": event.created_at,
+            "created_at": now,
+        }
+        for event in taken
+        for endpoint_id, event_types in wanted.get(event.product_instance_id, [])
+        if wants(event_types, event.event_type)
+    ]
+    if deliveries:
+        # In event order, so delivery ids keep each request's events in order for the claim's
+        # "no earlier pending delivery" rule (webhooks/delivery.py).
+        await session.execute(insert(cast(Table, WebhookDelivery.__table__)), deliveries)
+    return len(taken)
 
 
 def new_delivery(event: WebhookEvent, endpoint_id: str, now: datetime) -> WebhookDelivery:

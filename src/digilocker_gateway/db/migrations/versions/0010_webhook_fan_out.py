@@ -1,0 +1,37 @@
+"""webhook fan-out: an event is written alone and turned into deliveries by the delivery loop
+
+Revision ID: 0010_webhook_fan_out
+Revises: 0009_quotas
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010_webhook_fan_out"
+down_revision = "0009_quotas"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Events written before this revision already have their deliveries.
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("fanned_out", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.alter_column("fanned_out", server_default=None)
+    op.create_index(
+        op.f("ix_webhook_events_fanned_out_seq"),
+        "webhook_events",
+        ["fanned_out", "seq"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_webhook_events_fanned_out_seq"), table_name="webhook_events")
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_column("fanned_out")

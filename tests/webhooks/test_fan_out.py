@@ -1,0 +1,109 @@
+"""Events are written alone in the caller's transaction and fanned out later, by the delivery
+loop: one delivery per endpoint enabled and wanting the event, in event order, each event
+taken once however many fan-outs run at the same time, and no event pruned before it is."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from digilocker_gateway.db.models import WebhookDelivery, WebhookEvent
+from digilocker_gateway.webhooks import events
+from digilocker_gateway.webhooks.delivery import prune_events
+from tests.support import DatabaseUnderTest, Gateway, running_gateway, walk_journey
+from tests.webhooks.receiver import receiving
+from tests.webhooks.support import add_endpoint
+
+
+async def fan_out_now(gateway: Gateway, *, limit: int = 500) -> int:
+    async with gateway.runtime.transaction() as session:
+        return await events.fan_out(session, now=gateway.clock.now(), limit=limit)
+
+
+async def delivery_rows(gateway: Gateway) -> list[tuple[int, str, str]]:
+    """(event seq, endpoint id, event type) of every delivery, in delivery id order."""
+    async with gateway.runtime.reading() as session:
+        found = await session.execute(
+            select(WebhookDelivery.event_seq, WebhookDelivery.endpoint_id, WebhookEvent.event_type)
+            .join(WebhookEvent, WebhookEvent.seq == WebhookDelivery.event_seq)
+            .order_by(WebhookDelivery.id)
+        )
+        return [(seq, endpoint, kind) for seq, endpoint, kind in found.all()]
+
+
+async def test_an_event_becomes_one_delivery_per_enabled_endpoint_that_wants_it(
+    gateway: Gateway,
+) -> None:
+    with receiving() as receiver:
+        every = await add_endpoint(gateway, receiver)
+        revokes = await add_endpoint(gateway, receiver, eventTypes=["request.revoked"])
+        paused = await add_endpoint(gateway, receiver)
+        switched = await gateway.client.patch(
+            f"/api/digilocker/webhooks/{paused['id']}",
+            json={"enabled": False},
+            headers=gateway.headers,
+        )
+        assert switched.status_code == 200, switched.text
+        first = await walk_journey(gateway)
+        await gateway.create_request()
+        revoked = await gateway.client.get(
+            f"/api/digilocker/{first.request_id}/revoke", headers=gateway.headers
+        )
+        assert revoked.status_code == 200, revoked.text
+        # Written in the callers' transactions, not fanned out yet.
+        assert await delivery_rows(gateway) == []
+
+        assert await fan_out_now(gateway) == 4
+        rows = await delivery_rows(gateway)
+        assert sorted((kind, endpoint) for _, endpoint, kind in rows) == sorted(
+            [
+                ("request.authenticated", every["id"]),
+                ("request.created", every["id"]),
+                ("request.created", every["id"]),
+                ("request.revoked", every["id"]),
+                ("request.revoked", revokes["id"]),
+            ]
+        )
+        # Delivery ids follow the events' order, which the claim relies on.
+        seqs = [seq for seq, _, _ in rows]
+        assert seqs == sorted(seqs)
+        assert await fan_out_now(gateway) == 0
+        assert len(await delivery_rows(gateway)) == 5
+
+
+async def test_fan_outs_running_at_once_take_each_event_once(
+    database: DatabaseUnderTest, tmp_path: Path
+) -> None:
+    async with (
+        running_gateway(database, tmp_path) as one,
+        running_gateway(database, tmp_path) as two,
+    ):
+        with receiving() as receiver:
+            await add_endpoint(one, receiver)
+            for _ in range(30):
+                await one.create_request()
+            taken = await asyncio.gather(
+                *(fan_out_now(gateway, limit=7) for gateway in (one, two, one, two))
+            )
+            while sum(taken) < 30:
+                batch = await fan_out_now(two, limit=7)
+                assert batch > 0, taken
+                taken.append(batch)
+            rows = await delivery_rows(one)
+    assert sum(taken) == 30
+    assert len(rows) == 30
+    assert len({seq for seq, _, _ in rows}) == 30
+
+
+async def test_an_event_not_fanned_out_yet_outlives_the_retention(gateway: Gateway) -> None:
+    await gateway.create_request()
+    days = gateway.runtime.settings.webhook_event_retention_days + 1
+    gateway.clock.advance(timedelta(days=days).total_seconds())
+    assert await prune_events(gateway.runtime) == 0
+    await fan_out_now(gateway)
+    assert await prune_events(gateway.runtime) == 1
+    async with gateway.runtime.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
