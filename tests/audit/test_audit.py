@@ -184,6 +184,14 @@ async def test_appends_from_two_processes_remembering_their_own_heads_keep_one_c
     assert await problems(gateway) == []
 
 
+async def test_concurrent_appends_of_one_process_keep_one_chain(gateway: Gateway) -> None:
+    heads = ChainHeads()
+    await write_rows(gateway, 1, heads=heads)
+    await asyncio.gather(*(write_rows(gateway, 3, heads=heads) for _ in range(8)))
+    assert await seqs_of(gateway, "pi-1") == list(range(1, 26))
+    assert await problems(gateway) == []
+
+
 async def test_a_remembered_head_from_a_rolled_back_append_is_not_chained_to(
     gateway: Gateway,
 ) -> None:

@@ -181,11 +181,14 @@ async def append(
         key_id=key_id,
     )
     parameters = {"instance": product_instance_id}
-    known = heads.get(product_instance_id) if heads is not None else None
     moved = False
-    if known is not None:
+    if heads is not None and (known := heads.get(product_instance_id)) is not None:
         row.seq, row.prev_hash = known[0] + 1, known[1]
         row.hash = row_hash(key, row)
+        # Remembered before the statement runs: another append of this process that starts
+        # meanwhile chains to this row and waits for this transaction's lock; if this one
+        # rolls back instead, that UPDATE matches nothing and reads the head.
+        heads.put(product_instance_id, row.seq, row.hash)
         result = await session.execute(
             _MOVE_HEAD,
             {
@@ -204,12 +207,12 @@ async def append(
         # transactions of one product instance cannot both chain to the same row.
         row.seq, row.prev_hash = (await session.execute(_next_link(session), parameters)).one()
         row.hash = row_hash(key, row)
+        if heads is not None:
+            heads.put(product_instance_id, row.seq, row.hash)
         await session.execute(_SET_LAST_HASH, {**parameters, "new_hash": row.hash})
     # Through the table, not the session's unit of work: the row is never changed after this,
     # and a flush of one new object costs more than the statement itself.
     await session.execute(_INSERT_RECORD, {name: getattr(row, name) for name in _RECORD_COLUMNS})
-    if heads is not None:
-        heads.put(product_instance_id, row.seq, row.hash)
     return row
 
 
