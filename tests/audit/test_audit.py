@@ -184,6 +184,18 @@ async def test_appends_from_two_processes_remembering_their_own_heads_keep_one_c
     assert await problems(gateway) == []
 
 
+def test_a_second_append_under_way_in_the_process_does_not_guess_the_head() -> None:
+    heads = ChainHeads()
+    heads.put("pi-1", 4, "h4")
+    with heads.appending("pi-1") as first:
+        assert first == (4, "h4")
+        with heads.appending("pi-1") as second, heads.appending("pi-2") as other:
+            assert second is None
+            assert other is None  # nothing remembered for that chain
+    with heads.appending("pi-1") as later:
+        assert later == (4, "h4")
+
+
 async def test_concurrent_appends_of_one_process_keep_one_chain(gateway: Gateway) -> None:
     heads = ChainHeads()
     await write_rows(gateway, 1, heads=heads)

@@ -22,7 +22,8 @@ import hmac
 import ipaddress
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -115,14 +116,35 @@ _MOVE_HEAD = (
 
 class ChainHeads:
     """The last link (seq, hash) this process wrote of each product instance's chain: a guess
-    that spares reading the head, checked by the database at every append."""
+    that spares reading the head, checked by the database at every append.
+
+    While one append of a chain is between its first statement and its last, another append
+    of the same chain in this process cannot know where the first will leave the head (the
+    statements may reach the database in either order), so it does not guess: it reads the
+    head, waiting for the first's lock."""
 
     def __init__(self, *, max_entries: int = 10_000) -> None:
         self._max = max_entries
         self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._appending: dict[str, int] = {}
 
     def get(self, product_instance_id: str) -> tuple[int, str] | None:
         return self._links.get(product_instance_id)
+
+    @contextmanager
+    def appending(self, product_instance_id: str) -> Iterator[tuple[int, str] | None]:
+        """The remembered link to chain to, or None when there is none or another append of
+        the chain is under way in this process."""
+        others = self._appending.get(product_instance_id, 0)
+        self._appending[product_instance_id] = others + 1
+        try:
+            yield None if others else self._links.get(product_instance_id)
+        finally:
+            left = self._appending[product_instance_id] - 1
+            if left:
+                self._appending[product_instance_id] = left
+            else:
+                del self._appending[product_instance_id]
 
     def put(self, product_instance_id: str, seq: int, row_hash: str) -> None:
         self._links[product_instance_id] = (seq, row_hash)
@@ -181,35 +203,33 @@ async def append(
         key_id=key_id,
     )
     parameters = {"instance": product_instance_id}
-    moved = False
-    if heads is not None and (known := heads.get(product_instance_id)) is not None:
-        row.seq, row.prev_hash = known[0] + 1, known[1]
-        row.hash = row_hash(key, row)
-        # Remembered before the statement runs: another append of this process that starts
-        # meanwhile chains to this row and waits for this transaction's lock; if this one
-        # rolls back instead, that UPDATE matches nothing and reads the head.
-        heads.put(product_instance_id, row.seq, row.hash)
-        result = await session.execute(
-            _MOVE_HEAD,
-            {
-                **parameters,
-                "known_seq": known[0],
-                "known_hash": known[1],
-                "new_seq": row.seq,
-                "new_hash": row.hash,
-            },
-        )
-        moved = getattr(result, "rowcount", 0) == 1
-    if not moved:
-        # One statement takes the next link: it creates the head on a chain's first row, else
-        # moves it on. It writes the head before reading it back, so the head is locked
-        # (PostgreSQL's row lock, SQLite's write lock) until the transaction ends: two
-        # transactions of one product instance cannot both chain to the same row.
-        row.seq, row.prev_hash = (await session.execute(_next_link(session), parameters)).one()
-        row.hash = row_hash(key, row)
+    with heads.appending(product_instance_id) if heads is not None else nullcontext() as known:
+        moved = False
+        if known is not None:
+            row.seq, row.prev_hash = known[0] + 1, known[1]
+            row.hash = row_hash(key, row)
+            result = await session.execute(
+                _MOVE_HEAD,
+                {
+                    **parameters,
+                    "known_seq": known[0],
+                    "known_hash": known[1],
+                    "new_seq": row.seq,
+                    "new_hash": row.hash,
+                },
+            )
+            moved = getattr(result, "rowcount", 0) == 1
+        if not moved:
+            # One statement takes the next link: it creates the head on a chain's first row,
+            # else moves it on. It writes the head before reading it back, so the head is
+            # locked (PostgreSQL's row lock, SQLite's write lock) until the transaction ends:
+            # two transactions of one product instance cannot both chain to the same row.
+            link = (await session.execute(_next_link(session), parameters)).one()
+            row.seq, row.prev_hash = link
+            row.hash = row_hash(key, row)
+            await session.execute(_SET_LAST_HASH, {**parameters, "new_hash": row.hash})
         if heads is not None:
             heads.put(product_instance_id, row.seq, row.hash)
-        await session.execute(_SET_LAST_HASH, {**parameters, "new_hash": row.hash})
     # Through the table, not the session's unit of work: the row is never changed after this,
     # and a flush of one new object costs more than the statement itself.
     await session.execute(_INSERT_RECORD, {name: getattr(row, name) for name in _RECORD_COLUMNS})
