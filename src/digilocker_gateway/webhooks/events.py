@@ -3,7 +3,8 @@ when the change it reports was committed (docs/architecture.md §3). The deliver
 process then fans it out (`fan_out`: one delivery per endpoint enabled and wanting it at that
 moment) and delivers it (webhooks/delivery.py). Fanning out later rather than in the caller's
 transaction spares every call that emits an event a read of the endpoints and a write per
-endpoint: a whole batch of events is fanned out in three statements.
+endpoint: a whole batch of events is fanned out in four statements, and an idle poll is one
+read.
 
 A payload names the request, the event, the time and what changed; never a token, a file, an
 Aadhaar number, a photo, the user's contact details or a `fileUrl` (docs/webhooks.md §2).
@@ -112,21 +113,19 @@ _INSERT_EVENT = insert(_EVENTS).values(
     created_at=bindparam("created_at"),
     fanned_out=False,
 )
-# Takes the oldest events not fanned out yet. On PostgreSQL a second process running the same
-# statement waits for the first's row locks, then finds `fanned_out` true and skips those rows;
-# on SQLite the UPDATE takes the write lock. So every event is fanned out once.
+# The oldest events not fanned out yet: a read, so an idle poll takes no write lock.
+_WAITING_EVENTS = (
+    select(_EVENTS.c.seq)
+    .where(_EVENTS.c.fanned_out.is_(False))
+    .order_by(_EVENTS.c.seq)
+    .limit(bindparam("limit"))
+)
+# Takes those of them no other process has taken meanwhile. On PostgreSQL a second process
+# taking the same rows waits for the first's row locks, then finds `fanned_out` true and skips
+# them; on SQLite the UPDATE takes the write lock. So every event is fanned out once.
 _TAKE_EVENTS = (
     update(_EVENTS)
-    .where(
-        _EVENTS.c.fanned_out.is_(False),
-        _EVENTS.c.seq.in_(
-            select(_EVENTS.c.seq)
-            .where(_EVENTS.c.fanned_out.is_(False))
-            .order_by(_EVENTS.c.seq)
-            .limit(bindparam("limit"))
-            .scalar_subquery()
-        ),
-    )
+    .where(_EVENTS.c.seq.in_(bindparam("seqs", expanding=True)), _EVENTS.c.fanned_out.is_(False))
     .values(fanned_out=True)
     .returning(
         _EVENTS.c.seq,
@@ -142,7 +141,10 @@ async def fan_out(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
     """Turn up to `limit` events not fanned out yet into deliveries, oldest first, for the
     endpoints enabled and wanting each one now; how many events were taken. A delivery is due
     from its event's time, so the backlog shows how long the event has waited."""
-    taken = sorted((await session.execute(_TAKE_EVENTS, {"limit": limit})).all())
+    waiting = list((await session.execute(_WAITING_EVENTS, {"limit": limit})).scalars())
+    if not waiting:
+        return 0
+    taken = sorted((await session.execute(_TAKE_EVENTS, {"seqs": waiting})).all())
     if not taken:
         return 0
     instances = {row.product_instance_id for row in taken}
