@@ -68,32 +68,6 @@ async def signed_url(
     return f"{runtime.settings.effective_public_base_url}{FILES_PATH}/{token}"
 
 
-def _file_row(
-    *,
-    request_id: str,
-    blob_key: str,
-    kind: str,
-    content_type: str,
-    size: int,
-    doc_type: str,
-    org_id: str,
-    now: datetime,
-    valid_upto: datetime,
-) -> StoredFile:
-    return StoredFile(
-        id=str(uuid.uuid4()),
-        request_id=request_id,
-        blob_key=blob_key,
-        kind=kind,
-        content_type=content_type,
-        size=size,
-        doc_type=doc_type,
-        org_id=org_id,
-        created_at=now,
-        valid_upto=valid_upto,
-    )
-
-
 _FILE_COLUMNS = (
     "id",
     "request_id",
@@ -170,7 +144,8 @@ async def keep_file(
     still live and authenticated after the download (a revoke or purge may have come in
     between); otherwise, or on any failure, the blob is deleted and nothing is kept."""
     now = runtime.clock.now()
-    stored = _file_row(
+    stored = StoredFile(
+        id=str(uuid.uuid4()),
         request_id=request_id,
         blob_key=blob_key,
         kind=kind,
@@ -178,7 +153,7 @@ async def keep_file(
         size=size,
         doc_type=doc_type,
         org_id=org_id,
-        now=now,
+        created_at=now,
         valid_upto=valid_upto,
     )
     try:
