@@ -8,7 +8,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from digilocker_gateway.db.models import WebhookDelivery, WebhookEvent
 from digilocker_gateway.webhooks import events
@@ -107,3 +107,20 @@ async def test_an_event_not_fanned_out_yet_outlives_the_retention(gateway: Gatew
     assert await prune_events(gateway.runtime) == 1
     async with gateway.runtime.reading() as session:
         assert await session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+async def test_an_event_written_without_the_column_counts_as_fanned_out(gateway: Gateway) -> None:
+    # The previous version, during a rolling deploy, writes its events' deliveries itself and
+    # does not know the column: its events must not be fanned out a second time.
+    created = await gateway.create_request()
+    async with gateway.runtime.transaction() as session:
+        instance = await session.scalar(select(WebhookEvent.product_instance_id))
+        await session.execute(
+            text(
+                "INSERT INTO webhook_events"
+                " (id, product_instance_id, request_id, event_type, payload, created_at)"
+                " VALUES ('msg_old', :instance, :request, 'request.created', '{}', :now)"
+            ),
+            {"instance": instance, "request": created["id"], "now": gateway.clock.now()},
+        )
+    assert await fan_out_now(gateway) == 1  # only the event this version wrote

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -280,8 +281,9 @@ class WebhookEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # the exact JSON body that is signed and sent
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     # False until the delivery loop has written a delivery for each endpoint that wants it
-    # (webhooks/events.py, `fan_out`).
-    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # (webhooks/events.py, `fan_out`). The server default is for writers that do not know the
+    # column: the previous version, during a rolling deploy, which fans out as it emits.
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=true())
 
 
 class WebhookDelivery(Base):

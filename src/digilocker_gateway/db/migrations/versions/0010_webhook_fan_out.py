@@ -16,13 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Events written before this revision already have their deliveries.
+    # Events written before this revision already have their deliveries, and so do those that
+    # processes of the previous version write during a rolling deploy (they fan out in the
+    # emitting transaction and do not know the column): the server default says so. This
+    # version always writes the column.
     with op.batch_alter_table("webhook_events", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("fanned_out", sa.Boolean(), nullable=False, server_default=sa.true())
         )
-    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
-        batch_op.alter_column("fanned_out", server_default=None)
     op.create_index(
         op.f("ix_webhook_events_fanned_out_seq"),
         "webhook_events",
