@@ -5,6 +5,10 @@ with the same concurrency, so the ratio shows what the signed meta-APIs cost ove
 It also reports the CPU the pull took in this (client) process and in the simulator process
 (/proc/<pid>/stat), to show which side the time goes to.
 
+The pull runs twice, measured: over the transport the gateway uses for DigiLocker
+(upstream/transport.py, aiohttp under httpx) and over httpx's own default transport, so the
+two can be compared in one run.
+
     python -m bench.catalogue_pull [--concurrency 8]
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -20,6 +25,7 @@ from bench.common import PIDS, cpu_seconds, free_port, server
 from digilocker_gateway.config import DEV_PARTNER_CLIENT_ID, DEV_PARTNER_CLIENT_SECRET
 from digilocker_gateway.documents.catalogue import fetch_catalogue
 from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
+from digilocker_gateway.upstream.transport import network_transport
 
 
 class Counter(httpx.AsyncBaseTransport):
@@ -31,9 +37,20 @@ class Counter(httpx.AsyncBaseTransport):
         self.calls += 1
         return await self.inner.handle_async_request(request)
 
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
-async def pull(base: str, concurrency: int) -> tuple[int, int, float]:
-    transport = Counter(httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=concurrency)))
+
+TRANSPORTS: dict[str, Callable[[int], httpx.AsyncBaseTransport]] = {
+    "gateway (aiohttp)": lambda _concurrency: network_transport(),
+    "httpx default": lambda concurrency: httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=concurrency)
+    ),
+}
+
+
+async def pull(base: str, concurrency: int, kind: str) -> tuple[int, int, float]:
+    transport = Counter(TRANSPORTS[kind](concurrency))
     async with httpx.AsyncClient(transport=transport, timeout=30) as http:
         client = DigiLockerClient(
             http,
@@ -71,25 +88,22 @@ def main() -> None:
     port = free_port()
     command = ["-m", "digilocker_gateway", "simulator", "--port", str(port)]
     with server(command, port=port, health_path="/_sim/signer.pem") as base:
-        asyncio.run(pull(base, args.concurrency))  # warm-up: builds and caches everything
-        server_before, client_before = cpu_seconds(PIDS[base]), time.process_time()
-        documents, calls, elapsed = asyncio.run(pull(base, args.concurrency))
-        client_cpu = time.process_time() - client_before
-        server_cpu = cpu_seconds(PIDS[base]) - server_before
+        for kind in TRANSPORTS:
+            asyncio.run(pull(base, args.concurrency, kind))  # warm-up: builds and caches all
+            server_before, client_before = cpu_seconds(PIDS[base]), time.process_time()
+            documents, calls, elapsed = asyncio.run(pull(base, args.concurrency, kind))
+            client_cpu = time.process_time() - client_before
+            server_cpu = cpu_seconds(PIDS[base]) - server_before
+            print(
+                f"pull, {kind:17}: {documents} documents, {calls} HTTP calls in {elapsed:.2f} s "
+                f"({calls / elapsed:.0f} calls/s); CPU client {client_cpu:.2f} s "
+                f"({client_cpu / calls * 1000:.2f} ms/call), simulator {server_cpu:.2f} s"
+            )
         bare = asyncio.run(baseline(base, calls, args.concurrency))
     print(
-        f"catalogue pull : {documents} documents, {calls} HTTP calls in {elapsed:.2f} s "
-        f"({calls / elapsed:.0f} calls/s, {elapsed / calls * 1000:.2f} ms/call)"
-    )
-    print(
-        f"cpu            : client {client_cpu:.2f} s ({client_cpu / calls * 1000:.2f} ms/call), "
-        f"simulator {server_cpu:.2f} s ({server_cpu / calls * 1000:.2f} ms/call)"
-    )
-    print(
         f"baseline       : {calls} GET /_sim/signer.pem in {bare:.2f} s "
-        f"({calls / bare:.0f} calls/s)"
+        f"({calls / bare:.0f} calls/s); the last pull took {elapsed / bare:.2f}x that"
     )
-    print(f"ratio          : pull takes {elapsed / bare:.2f}x the bare-HTTP baseline")
 
 
 if __name__ == "__main__":

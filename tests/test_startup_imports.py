@@ -1,6 +1,6 @@
 """Start-up loads only what the configuration needs (docs/deployment.md, "Start-up"): on the
 embedded SQLite default with its migrations applied, serving a call imports neither Alembic
-nor PostgreSQL's driver and dialect, nor boto3, nor the offline e-KYC ZIP reader; those load
+nor PostgreSQL's driver and dialect, nor boto3, nor the offline e-KYC ZIP reader, nor aiohttp; those load
 on first use. Checked in a fresh interpreter, since this test process has imported them all."""
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ LOADED_ON_FIRST_USE = (
     "boto3",
     "botocore",
     "pyzipper",
+    # The network transport of DigiLocker calls: the embedded simulator has its own.
+    "aiohttp",
+    "httpx_aiohttp",
 )
 
 _SERVE_ONE_CALL = """

@@ -20,6 +20,7 @@ from digilocker_gateway.runtime import Runtime
 from digilocker_gateway.storage.blobs import BlobStore, LocalBlobStore
 from digilocker_gateway.storage.keys import Keyring
 from digilocker_gateway.storage.sealed import SealedValues
+from digilocker_gateway.upstream.transport import upstream_http_client
 
 logger = logging.getLogger("digilocker_gateway")
 
@@ -93,14 +94,7 @@ async def build_runtime(
             await engine.dispose()
             raise
     keyring = load_keyring(settings)
-    http = httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(
-            settings.upstream_read_timeout_seconds,
-            connect=settings.upstream_connect_timeout_seconds,
-        ),
-        follow_redirects=False,
-    )
+    http = upstream_http_client(settings, transport)
     return Runtime(
         settings=settings,
         clock=clock or SystemClock(),

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import anyio
 import httpx
 import pytest
-import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from starlette.applications import Starlette
 
 from digilocker_gateway.simulator.app import create_simulator_app
 from digilocker_gateway.simulator.driver import run_journey
 from digilocker_gateway.simulator.faults import FaultInjector
 from digilocker_gateway.simulator.settings import EndpointFaults, SimulatorSettings
+from tests.serving import serve_app
 from tests.simulator.conftest import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -278,23 +274,6 @@ def test_each_entry_gets_its_share_never_ahead_at_most_entries_minus_one_behind(
 # --- on a real server: the connection itself misbehaves ----------------------------------
 
 
-@asynccontextmanager
-async def _serve(app: Starlette) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", ws="none", http="h11"
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=5)
-
-
 async def _token(client: httpx.AsyncClient, base: str) -> str:
     users = (await client.get(f"{base}/_sim/users")).json()
     user = next(u for u in users if u["scenario"] == "complete")
@@ -331,7 +310,7 @@ async def _token(client: httpx.AsyncClient, base: str) -> str:
 
 async def test_timeout_fault_never_answers_so_client_timeout_fires() -> None:
     app = create_simulator_app(SimulatorSettings(faults={"user": EndpointFaults(timeout=True)}))
-    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+    async with serve_app(app) as base, httpx.AsyncClient(timeout=5) as client:
         token = await _token(client, base)
 
         with pytest.raises(httpx.ReadTimeout):
@@ -344,7 +323,7 @@ async def test_drop_at_a_rate_drops_only_that_share_of_calls() -> None:
     app = create_simulator_app(
         SimulatorSettings(faults={"user": EndpointFaults(drop=True, rate=0.5)})
     )
-    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+    async with serve_app(app) as base, httpx.AsyncClient(timeout=5) as client:
         token = await _token(client, base)
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -359,7 +338,7 @@ async def test_timeout_at_a_rate_hangs_only_that_share_of_calls() -> None:
     app = create_simulator_app(
         SimulatorSettings(faults={"user": EndpointFaults(timeout=True, rate=0.5)})
     )
-    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+    async with serve_app(app) as base, httpx.AsyncClient(timeout=5) as client:
         token = await _token(client, base)
         headers = {"Authorization": f"Bearer {token}"}
 
@@ -372,7 +351,7 @@ async def test_timeout_at_a_rate_hangs_only_that_share_of_calls() -> None:
 
 async def test_drop_fault_closes_connection_mid_body() -> None:
     app = create_simulator_app(SimulatorSettings(faults={"user": EndpointFaults(drop=True)}))
-    async with _serve(app) as base, httpx.AsyncClient(timeout=5) as client:
+    async with serve_app(app) as base, httpx.AsyncClient(timeout=5) as client:
         token = await _token(client, base)
 
         with pytest.raises(httpx.RemoteProtocolError):

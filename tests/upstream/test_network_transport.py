@@ -1,0 +1,123 @@
+"""The upstream client over its network transport (aiohttp under httpx, upstream/transport.py)
+against a real simulator on 127.0.0.1: the same answers, HMAC-checked streams, httpx's error
+types for dropped and hung connections (so the upstream errors and retries are unchanged), and
+no cookie carried from one call to the next."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from digilocker_gateway.config import Settings
+from digilocker_gateway.simulator.app import create_simulator_app
+from digilocker_gateway.simulator.driver import run_journey
+from digilocker_gateway.simulator.settings import SimulatorSettings
+from digilocker_gateway.upstream.client import DigiLockerClient, PartnerCredentials
+from digilocker_gateway.upstream.errors import UpstreamTimeout, UpstreamTransportError
+from digilocker_gateway.upstream.protocol import authorize_url, make_pkce_pair, make_state
+from digilocker_gateway.upstream.transport import upstream_http_client
+from tests.serving import serve_app
+from tests.simulator.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
+
+
+def settings(tmp_path_factory: pytest.TempPathFactory, **values: float) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), **values)
+
+
+def credentials(base: str) -> PartnerCredentials:
+    return PartnerCredentials(
+        base_url=f"{base}/public",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri=REDIRECT_URI,
+        max_retries=0,
+    )
+
+
+async def consented_token(client: DigiLockerClient, base: str) -> str:
+    """A user's access token, through the simulator's pages and the client's token exchange."""
+    async with httpx.AsyncClient(timeout=10) as browser:
+        users = (await browser.get(f"{base}/_sim/users")).json()
+        user = next(u for u in users if u["scenario"] == "complete")
+        verifier, challenge = make_pkce_pair()
+        url = authorize_url(
+            f"{base}/public",
+            client_id=CLIENT_ID,
+            redirect_uri=REDIRECT_URI,
+            state=make_state(),
+            code_challenge=challenge,
+        )
+        final = await run_journey(
+            browser, url, identifier=user["identifier"], otp=user["otp"], pin=user["pin"]
+        )
+    tokens = await client.exchange_code(final.params["code"], verifier)
+    return tokens.access_token
+
+
+async def test_calls_and_hmac_checked_files_over_the_network_transport(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    app = create_simulator_app(SimulatorSettings())
+    async with (
+        serve_app(app) as base,
+        upstream_http_client(settings(tmp_path_factory)) as http,
+    ):
+        client = DigiLockerClient(http, credentials(base))
+        token = await consented_token(client, base)
+        user = await client.user(token)
+        issued = await client.issued_documents(token)
+        assert user.digilockerid
+        assert issued
+        pdf = next(item for item in issued if "application/pdf" in item.mime)
+        async with client.stream_file(token, pdf.uri) as download:
+            body = b"".join([chunk async for chunk in download.iter_chunks()])
+        assert body.startswith(b"%PDF")
+
+
+async def test_a_dropped_connection_is_a_transport_error_and_a_hung_one_a_timeout(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    app = create_simulator_app(SimulatorSettings())
+    faults = "/_sim/admin/faults"
+    async with (
+        serve_app(app) as base,
+        upstream_http_client(settings(tmp_path_factory, upstream_read_timeout_seconds=0.5)) as http,
+        httpx.AsyncClient(base_url=base) as admin,
+    ):
+        client = DigiLockerClient(http, credentials(base))
+        token = await consented_token(client, base)
+
+        assert (await admin.put(faults, json={"user": {"drop": True}})).status_code == 200
+        with pytest.raises(UpstreamTransportError) as dropped:
+            await client.user(token)
+        assert not isinstance(dropped.value, UpstreamTimeout)
+
+        assert (await admin.put(faults, json={"user": {"timeout": True}})).status_code == 200
+        with pytest.raises(UpstreamTimeout):
+            await client.user(token)
+
+        assert (await admin.delete(faults)).status_code in (200, 204)
+        assert (await client.user(token)).digilockerid  # the pool recovers
+
+
+async def test_no_cookie_set_by_one_answer_is_sent_with_the_next_call(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    async def set_cookie(_request: Request) -> JSONResponse:
+        answer = JSONResponse({})
+        answer.set_cookie("AWSALB", "sticky-synthetic")
+        return answer
+
+    async def echo(request: Request) -> JSONResponse:
+        return JSONResponse({"cookie": request.headers.get("cookie")})
+
+    app = Starlette(routes=[Route("/set", set_cookie), Route("/echo", echo)])
+    async with serve_app(app) as base, upstream_http_client(settings(tmp_path_factory)) as http:
+        first = await http.get(f"{base}/set")
+        assert "AWSALB" in first.headers["set-cookie"]
+        echoed = await http.get(f"{base}/echo")
+    assert echoed.json() == {"cookie": None}
