@@ -1,7 +1,8 @@
 """Start-up loads only what the configuration needs (docs/deployment.md, "Start-up"): on the
 embedded SQLite default with its migrations applied, serving a call imports neither Alembic
-nor PostgreSQL's driver and dialect, nor boto3, nor the offline e-KYC ZIP reader, nor aiohttp; those load
-on first use. Checked in a fresh interpreter, since this test process has imported them all."""
+nor PostgreSQL's driver and dialect, nor boto3, nor the offline e-KYC ZIP reader, nor aiohttp;
+those load on first use. Checked in a fresh interpreter, since this test process has imported
+them all."""
 
 from __future__ import annotations
 
