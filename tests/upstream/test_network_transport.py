@@ -5,6 +5,8 @@ no cookie carried from one call to the next."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -24,7 +26,7 @@ from tests.serving import serve_app
 from tests.simulator.conftest import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
 
 
-def settings(tmp_path_factory: pytest.TempPathFactory, **values: float) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, **values: Any) -> Settings:
     return Settings(data_dir=tmp_path_factory.mktemp("data"), **values)
 
 
