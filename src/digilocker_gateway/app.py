@@ -117,6 +117,11 @@ def create_app(
         docs_url=None,  # served from local assets by install_docs_pages
         redoc_url=None,
         redirect_slashes=False,  # TrailingSlashMiddleware serves both forms directly
+        # FastAPI's own OpenTelemetry spans are off: they would record raw paths and queries
+        # (request ids, signed file tokens, the callback's code and state) whenever a process
+        # has a tracer provider, and their checks for one cost every call. The gateway's
+        # tracing (ops/tracing.py, DLG_OTEL_ENABLED) records scrubbed spans instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.state.quotas = operations.quotas  # read by the quota dependency (ops/quota_deps.py)
