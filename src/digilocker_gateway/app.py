@@ -35,6 +35,7 @@ from digilocker_gateway.kit.web import (
     DeadlineMiddleware,
     TraceIdMiddleware,
     TrailingSlashMiddleware,
+    include_routes,
     install_error_handlers,
 )
 from digilocker_gateway.ops import build_operations
@@ -116,18 +117,26 @@ def create_app(
         docs_url=None,  # served from local assets by install_docs_pages
         redoc_url=None,
         redirect_slashes=False,  # TrailingSlashMiddleware serves both forms directly
+        # FastAPI's own OpenTelemetry spans are off: they would record raw paths and queries
+        # (request ids, signed file tokens, the callback's code and state) whenever a process
+        # has a tracer provider, and their checks for one cost every call. The gateway's
+        # tracing (ops/tracing.py, DLG_OTEL_ENABLED) records scrubbed spans instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.state.quotas = operations.quotas  # read by the quota dependency (ops/quota_deps.py)
-    app.include_router(request_endpoints.router)
-    app.include_router(document_endpoints.router)
-    app.include_router(aadhaar_endpoints.router)
-    app.include_router(aadhaar_endpoints.offline_router)
-    app.include_router(request_endpoints.browser_router)
-    app.include_router(document_endpoints.files_router)
-    app.include_router(account_endpoints.router)
-    app.include_router(webhook_endpoints.router)
-    app.include_router(audit_endpoints.router)
+    include_routes(
+        app,
+        request_endpoints.router,
+        document_endpoints.router,
+        aadhaar_endpoints.router,
+        aadhaar_endpoints.offline_router,
+        request_endpoints.browser_router,
+        document_endpoints.files_router,
+        account_endpoints.router,
+        webhook_endpoints.router,
+        audit_endpoints.router,
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
@@ -156,13 +165,13 @@ def create_app(
         return JSONResponse({"status": "ready", "upstream": upstream})
 
     if operations.metrics is not None:
-        app.include_router(metrics_router(settings, operations.metrics))
+        include_routes(app, metrics_router(settings, operations.metrics))
 
     if settings.environment == "dev":
         # The demo integration (docs/sdk.md §6): a business's page, off in production.
         from digilocker_gateway.demo.endpoints import demo_router
 
-        app.include_router(demo_router())
+        include_routes(app, demo_router())
 
     install_openapi(
         app, body_models=(DigilockerRequestCreate, DocumentFetch, AccountCheck, *WEBHOOK_BODIES)

@@ -186,6 +186,24 @@ async def test_no_span_of_a_journey_carries_a_secret_or_personal_value(
         assert str(value) not in text, f"the {what} is in a span"
 
 
+async def test_with_tracing_off_a_process_tracer_provider_gets_no_span_of_a_call(
+    database: DatabaseUnderTest, tmp_path: Path, exporter: InMemorySpanExporter
+) -> None:
+    """A tracer provider set up outside the gateway (`opentelemetry-instrument`, another
+    library) while DLG_OTEL_ENABLED is off: FastAPI's own spans would record the callback's
+    raw query, so they are off too, and no span names the call at all."""
+    async with running_gateway(database, tmp_path) as gateway:
+        exporter.clear()
+        journey = await walk_journey(gateway, scenario="complete")
+        assert journey.final_query["success"] == "true"
+        callback = query_of(journey.callback_url)
+        spans = exporter.get_finished_spans()
+    text = _all_text(spans)
+    assert "/digilocker/callback" not in text
+    assert callback["code"] not in text
+    assert callback["state"] not in text
+
+
 @pytest.mark.parametrize(
     ("path", "scrubbed"),
     [

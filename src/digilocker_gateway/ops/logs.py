@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
@@ -53,33 +54,45 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _add_trace_id(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+def _base_fields(_logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """The level, the logger, the time, the allowed `extra=` fields that are set and the trace
+    id, in one step: the access log writes a line for every API call, and structlog's separate
+    processors for these (one pass over the event each) cost as much as the rest of the line."""
+    record: logging.LogRecord = event["_record"]
+    event["level"] = name
+    event["logger"] = record.name
+    event["time"] = datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z")
+    attributes = record.__dict__
+    for key in FIELDS:
+        value = attributes.get(key)
+        if value is not None:
+            event[key] = value
     trace_id = current_trace_id()
     if trace_id:
         event.setdefault("trace_id", trace_id)
     return event
 
 
-def _drop_empty(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
-    for key in [key for key, value in event.items() if value is None]:
-        del event[key]
-    return event
+def _console_line(_logger: WrappedLogger, _name: str, event: EventDict) -> str:
+    """`time [level] event [logger] key=value …`: a plain line for people reading a terminal.
+    Unlike structlog's ConsoleRenderer it pads nothing and styles nothing, at a third of its
+    cost per line."""
+    head = (
+        f"{event.pop('time', '')} [{event.pop('level', '')}] {event.pop('event', '')} "
+        f"[{event.pop('logger', '')}]"
+    )
+    fields = " ".join(
+        f"{key}={value if isinstance(value, str) else repr(value)}" for key, value in event.items()
+    )
+    return f"{head} {fields}" if fields else head
 
 
 def build_formatter(style: Literal["json", "console"]) -> logging.Formatter:
-    chain: list[Processor] = [
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
-        structlog.stdlib.ExtraAdder(allow=FIELDS),
-        _add_trace_id,
-        _drop_empty,
-    ]
     renderer: Processor
     if style == "json":
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False, sort_keys=False)
+        renderer = _console_line
     return structlog.stdlib.ProcessorFormatter(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -88,7 +101,7 @@ def build_formatter(style: Literal["json", "console"]) -> logging.Formatter:
             _exception_type_only,
             renderer,
         ],
-        foreign_pre_chain=chain,
+        foreign_pre_chain=[_base_fields],
     )
 
 

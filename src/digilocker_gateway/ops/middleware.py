@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digilocker_gateway.config import CALLBACK_PATH, JOURNEY_PATH, SIMULATOR_MOUNT
@@ -45,6 +46,9 @@ class OperationsMiddleware:
         self.app = app
         self._metrics = config.metrics
         self._access_log = config.access_log
+        # Each (route, method, status)'s counter and histogram children, looked up once:
+        # prometheus_client's labels() takes a lock and builds its key on every call.
+        self._observed: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -87,8 +91,15 @@ class OperationsMiddleware:
             route = _route_template(scope)
             if metrics is not None:
                 metrics.http_in_progress.dec()
-                metrics.http_requests.labels(route, method, str(status)).inc()
-                metrics.http_duration.labels(route, method).observe(seconds)
+                children = self._observed.get((route, method, status))
+                if children is None:
+                    children = (
+                        metrics.http_requests.labels(route, method, str(status)),
+                        metrics.http_duration.labels(route, method),
+                    )
+                    self._observed[(route, method, status)] = children
+                children[0].inc()
+                children[1].observe(seconds)
             if self._access_log:
                 fields: dict[str, Any] = {
                     "method": method,
