@@ -8,14 +8,16 @@ the gateway (SQLite). A journey for the simulator's `large-document` user (a PDF
 bearer token. Rounds then alternate, at each concurrency, between:
 
 - gateway: GET the `fileUrl` (a signed-URL check, an audit row, the blob read from disk and
-  decrypted record by record, streamed);
+  decrypted, streamed);
 - direct: GET the simulator's own file endpoint with the bearer token (the PDF from memory,
   with its `hmac` header computed over it).
 
 Reported per concurrency, over all rounds: MB/s each way and their ratio; the gateway's CPU per
-MB it served (and the simulator's and this client's, to show neither is the bottleneck). At the
-highest concurrency also the gateway's RSS: before the round, sampled through it (peak) and
-after, and VmHWM, the kernel's own peak, reset before the round through /proc/<pid>/clear_refs.
+MB it served (and the simulator's and this client's, to show neither is the bottleneck). At
+the highest concurrency also the gateway's RSS: before the round, sampled through it (peak)
+and after, and VmHWM, the kernel's own peak, reset before the round through
+/proc/<pid>/clear_refs. Last, the gateway's CPU per download of a small PDF: the part of a
+download's cost that does not grow with its size.
 
     python -m bench.download_stream [--rounds 3] [--downloads 10] [--concurrency 1 10]
         [--client raw|httpx]
@@ -44,6 +46,7 @@ from urllib.parse import quote
 import httpx
 
 from bench.common import PIDS, cpu_seconds
+from bench.soak import Caller, Tally
 from bench.throughput_processes import (
     PARTNER_ID,
     PARTNER_SECRET,
@@ -344,6 +347,48 @@ async def file_urls(target: Fleet) -> tuple[Target, Target, int]:
         return gateway, direct, len(one.content)
 
 
+async def small_file_url(target: Fleet) -> Target:
+    """The `fileUrl` of a small PDF (the `complete` user's PAN card), fetched through the
+    gateway as bench/soak.py's caller does: what a download costs the gateway whatever its size
+    (the signed-URL check, the file's row, the audit row, the response)."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        caller = Caller(target, client, Tally())
+        created = await caller.api(
+            "create", "POST", "", json={"redirectUrl": REDIRECT_URL, "docType": "PANCR"}
+        )
+        await caller.consent(created["url"])
+        document = caller.document
+        fetched = await caller.api(
+            "fetch",
+            "POST",
+            f"/{created['id']}/document",
+            json={
+                "docType": document["docType"],
+                "orgId": document["orgId"],
+                "format": "pdf",
+                "consent": "Y",
+                "parameters": [
+                    {"name": name, "value": value} for name, value in document["parameters"].items()
+                ],
+            },
+        )
+    return Target.of(fetched["fileUrl"])
+
+
+async def per_download_cpu(small: Target, downloads: int) -> tuple[float, int]:
+    """(gateway CPU ms per download of the small file, its size), one at a time."""
+    downloader = RawDownloader(small, 1)
+    try:
+        size = await downloader.get()  # warm-up
+        pid = PIDS_OF["gateway"]
+        before = cpu_seconds(pid)
+        for _ in range(downloads):
+            await downloader.get()
+        return (cpu_seconds(pid) - before) * 1000 / downloads, size
+    finally:
+        await downloader.aclose()
+
+
 async def measure(
     gateway: Target,
     direct: Target,
@@ -427,6 +472,11 @@ def main() -> None:
             )
             report(concurrency, through, straight)
             memories[concurrency] = memory
+        fixed_ms, small_size = asyncio.run(per_download_cpu(asyncio.run(small_file_url(fleet)), 50))
+        print(
+            f"fixed cost: {fixed_ms:.2f} ms of gateway CPU per download of a {small_size} B file "
+            f"({fixed_ms / (size / MB):.2f} ms/MB of a {size / MB:.1f} MB one)"
+        )
         top = max(args.concurrency)
         memory = memories[top]
         hwm = (
