@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import os
+import threading
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +21,7 @@ from digilocker_gateway.storage.blobs import (
     LocalBlobStore,
     validate_blob_key,
 )
-from digilocker_gateway.storage.encryption import DecryptionError
+from digilocker_gateway.storage.encryption import DEFAULT_CHUNK_SIZE, DecryptionError
 from digilocker_gateway.storage.keys import Keyring
 
 KEY = "requests/6f1c2a9e-synthetic/0a1b2c3d"
@@ -174,6 +176,74 @@ async def test_blob_moved_to_other_key_fails_to_decrypt(tmp_path: Path) -> None:
 
     with pytest.raises(DecryptionError):
         await read_all(store, other)
+
+
+async def test_truncated_blob_hands_out_whole_records_then_raises_decryption_error(
+    tmp_path: Path,
+) -> None:
+    store = make_store(tmp_path)
+    data = os.urandom(3 * DEFAULT_CHUNK_SIZE)  # three full records and an empty final one
+    await store.put(KEY, feed([data]), content_type="application/pdf")
+    path = store.path_for(KEY)
+    path.write_bytes(path.read_bytes()[:-16])  # the final record (its tag alone) cut off
+
+    chunks = await store.open(KEY)
+    received = bytearray()
+
+    async def drain() -> None:
+        async for chunk in chunks:
+            received.extend(chunk)
+
+    with pytest.raises(DecryptionError, match="truncated"):
+        await drain()
+    # What was handed out before the end was authenticated, record by record.
+    assert bytes(received) == data
+
+
+@pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="reads always wait here")
+async def test_blob_not_in_page_cache_is_read_in_worker_thread_and_round_trips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store(tmp_path)
+    data = os.urandom(700_001)
+    await store.put(KEY, feed([data]), content_type="application/pdf")
+    real_preadv = os.preadv
+    loop_thread = threading.get_ident()
+    blocking_reads: list[bool] = []
+
+    def uncached_preadv(fd: int, buffers: list[memoryview], offset: int, flags: int = 0) -> int:
+        if flags:
+            raise BlockingIOError(errno.EAGAIN, "would wait for the disk")
+        blocking_reads.append(threading.get_ident() != loop_thread)
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", uncached_preadv)
+
+    assert await read_all(store, KEY) == data
+    assert blocking_reads
+    assert all(blocking_reads)  # every read that waited ran off the event loop
+
+
+@pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="reads always wait here")
+async def test_filesystem_without_nowait_reads_falls_back_to_worker_thread_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = make_store(tmp_path)
+    data = os.urandom(700_001)
+    await store.put(KEY, feed([data]), content_type="application/pdf")
+    real_preadv = os.preadv
+    nowait_attempts: list[int] = []
+
+    def unsupported_preadv(fd: int, buffers: list[memoryview], offset: int, flags: int = 0) -> int:
+        if flags:
+            nowait_attempts.append(offset)
+            raise OSError(errno.EOPNOTSUPP, "not supported")
+        return real_preadv(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", unsupported_preadv)
+
+    assert await read_all(store, KEY) == data
+    assert len(nowait_attempts) == 1
 
 
 async def test_blob_written_under_old_key_reads_after_rotation(tmp_path: Path) -> None:

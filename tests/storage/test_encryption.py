@@ -13,6 +13,7 @@ import pytest
 from digilocker_gateway.storage.encryption import (
     DEFAULT_CHUNK_SIZE,
     DecryptionError,
+    StreamOpener,
     UnknownEncryptionKey,
     decrypt_stream,
     decrypt_text,
@@ -198,6 +199,69 @@ async def test_large_stream_in_odd_chunks_round_trips() -> None:
     # Streamed, not produced in one piece at the end.
     assert max(len(piece) for piece in sealed_pieces) <= DEFAULT_CHUNK_SIZE + 16
     assert max(len(piece) for piece in plaintext_pieces) <= 999_999 + DEFAULT_CHUNK_SIZE
+
+
+async def test_stream_opener_fed_byte_by_byte_returns_each_record_once() -> None:
+    ring = keyring("k1")
+    data = os.urandom(3 * 256 + 100)
+    sealed = await sealed_bytes(ring, data, chunk_size=256)
+    opener = StreamOpener(ring, associated_data=AD)
+
+    records = [
+        record for index in range(len(sealed)) for record in opener.feed(sealed[index : index + 1])
+    ]
+
+    assert [len(record) for record in records] == [256, 256, 256]
+    assert b"".join(records) + opener.finish() == data
+
+
+async def test_stream_opener_reading_what_it_misses_feeds_whole_records() -> None:
+    ring = keyring("k1")
+    data = os.urandom(4 * 256)
+    sealed = await sealed_bytes(ring, data, chunk_size=256)
+    opener = StreamOpener(ring, associated_data=AD)
+    position = 0
+    while opener.record_size is None:
+        wanted = opener.missing
+        assert opener.feed(sealed[position : position + wanted]) == []
+        position += wanted
+    record_size = opener.record_size
+
+    opened = opener.feed(sealed[position : position + 2 * record_size])
+
+    assert record_size == 256 + 16
+    assert position == header_size("k1")
+    assert opened == [data[:256], data[256:512]]
+    assert opener.missing == 0
+
+
+async def test_stream_opener_keeps_nothing_of_a_fed_buffer_the_caller_reuses() -> None:
+    ring = keyring("k1")
+    data = os.urandom(5 * 256 + 9)
+    sealed = await sealed_bytes(ring, data, chunk_size=256)
+    opener = StreamOpener(ring, associated_data=AD)
+    buffer = bytearray(300)
+    opened: list[bytes] = []
+
+    for start in range(0, len(sealed), len(buffer)):
+        piece = sealed[start : start + len(buffer)]
+        buffer[: len(piece)] = piece
+        opened += opener.feed(memoryview(buffer)[: len(piece)])
+        buffer[:] = bytes(len(buffer))  # overwritten before the next read, as a reader does
+
+    assert b"".join(opened) + opener.finish() == data
+
+
+async def test_stream_opener_finish_before_the_final_record_raises_truncated() -> None:
+    ring = keyring("k1")
+    sealed = await sealed_bytes(ring, os.urandom(512), chunk_size=256)
+    opener = StreamOpener(ring, associated_data=AD)
+
+    opened = opener.feed(sealed[:-16])
+
+    assert len(opened) == 2
+    with pytest.raises(DecryptionError, match="truncated"):
+        opener.finish()
 
 
 async def test_stream_with_other_associated_data_raises_decryption_error() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -175,13 +174,8 @@ async def download(token: str, request: Request, runtime: RuntimeDep) -> Streami
     opened = await open_signed_file(
         runtime, token, client_ip=client.host if client is not None else None
     )
-
-    async def body() -> AsyncIterator[bytes]:
-        async for chunk in opened.chunks:
-            yield chunk
-
     return StreamingResponse(
-        body(),
+        opened.chunks,
         media_type=opened.content_type,
         headers={
             "Content-Length": str(opened.size),

@@ -201,7 +201,7 @@ class _Sealer:
         nonce, _ = self._next()
         return self._cipher.encrypt(nonce, chunk, self._aad(_FINAL if final else _NOT_FINAL))
 
-    def open(self, record: bytes | memoryview, *, final: bool) -> bytes:
+    def open(self, record: bytes | bytearray | memoryview, *, final: bool) -> bytes:
         nonce, number = self._next()
         try:
             return self._cipher.decrypt(nonce, record, self._aad(_FINAL if final else _NOT_FINAL))
@@ -250,38 +250,119 @@ async def encrypt_stream(
     yield sealer.seal(bytes(buffer), final=True)
 
 
-async def _read_header(
-    chunks: AsyncIterator[bytes], buffer: bytearray
-) -> tuple[_StreamHeader, bytes]:
-    """Read a stream header from the front of `chunks` into `buffer`, consuming it there."""
-
-    async def fill(size: int) -> None:
-        while len(buffer) < size:
-            try:
-                buffer.extend(await anext(chunks))
-            except StopAsyncIteration:
-                raise DecryptionError("stream ends inside its header") from None
-
-    await fill(_FIXED_HEADER.size)
-    magic, version, kid_length = _FIXED_HEADER.unpack_from(buffer)
+def _header_size(fixed: bytes | bytearray) -> int:
+    """The whole header's length, from its fixed part (checked here)."""
+    magic, version, kid_length = _FIXED_HEADER.unpack_from(fixed)
     if magic != STREAM_MAGIC:
         raise DecryptionError("not an encrypted stream")
     if version != STREAM_VERSION:
         raise DecryptionError(f"unsupported encrypted stream version {version}")
-    header_size = _FIXED_HEADER.size + kid_length + _HEADER_TAIL.size
-    await fill(header_size)
+    return int(_FIXED_HEADER.size + kid_length + _HEADER_TAIL.size)
+
+
+def _parse_header(raw: bytes | bytearray) -> _StreamHeader:
+    kid_length = len(raw) - _FIXED_HEADER.size - _HEADER_TAIL.size
     try:
-        key_id = bytes(buffer[_FIXED_HEADER.size : _FIXED_HEADER.size + kid_length]).decode("ascii")
+        key_id = bytes(raw[_FIXED_HEADER.size : _FIXED_HEADER.size + kid_length]).decode("ascii")
     except UnicodeDecodeError:
         raise DecryptionError("stream header has an invalid key id") from None
     if not is_valid_key_id(key_id):
         raise DecryptionError("stream header has an invalid key id")
-    chunk_size, salt, prefix = _HEADER_TAIL.unpack_from(buffer, _FIXED_HEADER.size + kid_length)
+    chunk_size, salt, prefix = _HEADER_TAIL.unpack_from(raw, _FIXED_HEADER.size + kid_length)
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise DecryptionError("stream header has an invalid chunk size")
-    raw_header = bytes(buffer[:header_size])
-    del buffer[:header_size]
-    return _StreamHeader(key_id, chunk_size, salt, prefix), raw_header
+    return _StreamHeader(key_id, chunk_size, salt, prefix)
+
+
+class StreamOpener:
+    """Opens a stream sealed by `encrypt_stream` as its bytes arrive, with any boundaries, and
+    does no I/O, so a caller can run it wherever its bytes are read (on the event loop, or in
+    the worker thread that read them). `feed` returns the plaintext of every record completed
+    so far, each authenticated before it is returned; `finish` opens the final record and
+    raises `DecryptionError` if the stream was cut short, so nothing proves the stream whole
+    before `finish` returns.
+
+    Only the header and a record split across two feeds are copied: whole records are opened
+    where they lie in the fed buffer, which the caller may reuse once `feed` returns."""
+
+    def __init__(self, keyring: Keyring, *, associated_data: bytes) -> None:
+        self._keyring = keyring
+        self._associated_data = associated_data
+        self._pending = bytearray()  # the header so far, then a partial record
+        self._wanted = _FIXED_HEADER.size  # header bytes needed before the next check
+        self._sealer: _Sealer | None = None
+        self._record_size = 0
+
+    @property
+    def record_size(self) -> int | None:
+        """Bytes per full record (chunk size + tag), once the header has been read."""
+        return self._record_size if self._sealer is not None else None
+
+    @property
+    def missing(self) -> int:
+        """Bytes that would complete the header, or the record begun: a reader that feeds this
+        many next keeps later reads aligned to whole records."""
+        if self._sealer is None:
+            return self._wanted - len(self._pending)
+        return (self._record_size - len(self._pending)) % self._record_size
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        with memoryview(data) as view:
+            used = 0 if self._sealer is not None else self._take_header(view)
+            if self._sealer is None:
+                return []
+            return self._open_records(self._sealer, view, used)
+
+    def finish(self) -> bytes:
+        """The final record's plaintext (possibly empty): the stream is whole."""
+        if self._sealer is None:
+            raise DecryptionError("stream ends inside its header")
+        if len(self._pending) < _TAG_BYTES:
+            raise DecryptionError("stream is truncated: its final record is missing")
+        last = self._sealer.open(bytes(self._pending), final=True)
+        self._pending.clear()
+        return last
+
+    def _take_header(self, view: memoryview) -> int:
+        pending = self._pending
+        used = 0
+        while True:
+            take = min(self._wanted - len(pending), len(view) - used)
+            pending += view[used : used + take]
+            used += take
+            if len(pending) < self._wanted:
+                return used
+            if self._wanted > _FIXED_HEADER.size:
+                break
+            # The fixed part says how long the rest is; a huge chunk size is refused in
+            # _parse_header, before any record is buffered.
+            self._wanted = _header_size(pending)
+        header = _parse_header(pending)
+        self._sealer = _Sealer(header.cipher(self._keyring), header, self._associated_data)
+        self._record_size = header.chunk_size + _TAG_BYTES
+        pending.clear()
+        return used
+
+    def _open_records(self, sealer: _Sealer, view: memoryview, start: int) -> list[bytes]:
+        # A full-size record is never the final one (the final record is always short), so it
+        # can be opened at once; whether the stream was cut after it shows in `finish`.
+        record_size = self._record_size
+        pending = self._pending
+        opened: list[bytes] = []
+        if pending:
+            take = min(record_size - len(pending), len(view) - start)
+            pending += view[start : start + take]
+            start += take
+            if len(pending) < record_size:
+                return opened
+            opened.append(sealer.open(pending, final=False))
+            pending.clear()
+        end = len(view)
+        while end - start >= record_size:
+            opened.append(sealer.open(view[start : start + record_size], final=False))
+            start += record_size
+        pending += view[start:]
+        return opened
 
 
 async def decrypt_stream(
@@ -292,30 +373,10 @@ async def decrypt_stream(
     Each record is authenticated before its plaintext is yielded, but the end of the stream is
     only proven at the final record: a consumer that must not act on a truncated stream has to
     wait for this iterator to finish without `DecryptionError`."""
-    buffer = bytearray()
-    header, _ = await _read_header(chunks, buffer)
-    sealer = _Sealer(header.cipher(keyring), header, associated_data)
-    record_size = header.chunk_size + _TAG_BYTES
-    exhausted = False
-    while not exhausted:
-        try:
-            buffer += await anext(chunks)
-        except StopAsyncIteration:
-            exhausted = True
-        # A full-size record is never the final one, so it can be opened at once; whether the
-        # stream was cut after it shows at the end, when no short final record is left.
-        opened: list[bytes] = []
-        with memoryview(buffer) as view:
-            start = 0
-            while len(buffer) - start >= record_size:
-                opened.append(sealer.open(view[start : start + record_size], final=False))
-                start += record_size
-        del buffer[:start]
-        for plaintext in opened:
-            if plaintext:
-                yield plaintext
-    if len(buffer) < _TAG_BYTES:
-        raise DecryptionError("stream is truncated: its final record is missing")
-    last = sealer.open(bytes(buffer), final=True)
+    opener = StreamOpener(keyring, associated_data=associated_data)
+    async for piece in chunks:
+        for plaintext in opener.feed(piece):
+            yield plaintext
+    last = opener.finish()
     if last:
         yield last
