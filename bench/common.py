@@ -21,12 +21,17 @@ import httpx
 PIDS: dict[str, int] = {}
 
 
-def rss_kib(pid: int) -> int:
-    """A process's resident set size in KiB, from /proc (Linux)."""
+def status_kib(pid: int, field_name: str) -> int:
+    """A field of /proc/<pid>/status in KiB (VmRSS, VmHWM; Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field_name + ":"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {field_name} for process {pid}")
+
+
+def rss_kib(pid: int) -> int:
+    """A process's resident set size in KiB."""
+    return status_kib(pid, "VmRSS")
 
 
 def cpu_seconds(pid: int) -> float:

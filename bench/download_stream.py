@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bench.common import PIDS, cpu_seconds
+from bench.common import PIDS, cpu_seconds, status_kib
 from bench.soak import Caller, Tally
 from bench.throughput_processes import (
     PARTNER_ID,
@@ -63,14 +63,6 @@ _RECEIVE_BUFFER = 1024 * 1024
 MB = 1_000_000
 # The gateway's and the simulator's process ids, by role.
 PIDS_OF: dict[str, int] = {}
-
-
-def status_kib(pid: int, field_name: str) -> int:
-    """A field of /proc/<pid>/status in KiB (VmRSS, VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field_name + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field_name} for process {pid}")
 
 
 def reset_peak(pid: int) -> bool:

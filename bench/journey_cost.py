@@ -43,7 +43,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import PIDS
+from bench.common import PIDS, cpu_seconds
 from bench.soak import Caller, Tally
 from bench.throughput_processes import PARTNER_ID, PARTNER_SECRET, Fleet, journey_fleet
 from digilocker_gateway.config import CALLBACK_PATH
@@ -51,16 +51,7 @@ from digilocker_gateway.simulator.driver import run_journey
 from digilocker_gateway.upstream.protocol import authorize_url, make_pkce_pair, make_state
 
 METRICS_TOKEN = "bench-metrics-token"
-_TICKS = os.sysconf("SC_CLK_TCK")
 _COUNTER = re.compile(rb"^(dlg_db_statements_total|dlg_db_commits_total) ([0-9.e+]+)$", re.M)
-
-
-def cpu_seconds(pid: int) -> float:
-    """A process's user + system CPU time so far, from /proc/<pid>/stat (Linux)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def database_counts(base: str) -> tuple[float, float]:
