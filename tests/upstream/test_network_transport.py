@@ -5,6 +5,9 @@ no cookie carried from one call to the next."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import traceback
 from typing import Any
 
 import httpx
@@ -13,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from digilocker_gateway.config import Settings
 from digilocker_gateway.simulator.app import create_simulator_app
@@ -123,3 +127,70 @@ async def test_no_cookie_set_by_one_answer_is_sent_with_the_next_call(
         assert "AWSALB" in first.headers["set-cookie"]
         echoed = await http.get(f"{base}/echo")
     assert echoed.json() == {"cookie": None}
+
+
+async def test_a_refused_connection_is_a_transport_error_not_a_timeout(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # nothing listens once the socket is closed
+    async with upstream_http_client(settings(tmp_path_factory)) as http:
+        client = DigiLockerClient(http, credentials(f"http://127.0.0.1:{port}"))
+        with pytest.raises(UpstreamTransportError) as refused:
+            await client.user("synthetic-token")
+    assert not isinstance(refused.value, UpstreamTimeout)
+
+
+async def test_a_malformed_answer_is_a_transport_error_whose_message_has_no_uri(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    async def garbage(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"NOT-HTTP garbage\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    uri = "in.gov.uidai-ADHAR-999999990019"
+    try:
+        async with upstream_http_client(settings(tmp_path_factory)) as http:
+            client = DigiLockerClient(http, credentials(f"http://127.0.0.1:{port}"))
+
+            async def read_all() -> None:
+                async with client.stream_file("synthetic-token", uri) as download:
+                    async for _ in download.iter_chunks():
+                        pass
+
+            with pytest.raises(UpstreamTransportError) as malformed:
+                await read_all()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert not isinstance(malformed.value, UpstreamTimeout)
+    # Nothing a traceback of it would show names the document.
+    shown = "".join(traceback.format_exception(malformed.value))
+    assert "RemoteProtocolError" in shown
+    assert uri not in shown
+
+
+async def test_calls_go_through_the_proxy_the_environment_names(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    async def proxy(scope: Scope, _receive: Receive, send: Send) -> None:
+        # A forward proxy is asked for the absolute URL; this one records it and answers.
+        seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"digilockerid": "via-proxy"}'})
+
+    async with serve_app(proxy) as proxy_base:
+        for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_base)
+        async with upstream_http_client(settings(tmp_path_factory)) as http:
+            client = DigiLockerClient(http, credentials("http://digilocker.invalid"))
+            user = await client.user("synthetic-token")
+    assert user.digilockerid == "via-proxy"
+    assert seen == ["http://digilocker.invalid/public/oauth2/1/user"]

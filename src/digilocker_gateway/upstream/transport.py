@@ -5,10 +5,13 @@ in-process transport, simulator/embedded.py).
 Why not httpx's own: on this kind of machine httpx's default transport (httpcore over anyio)
 spends about three times the CPU of aiohttp on each call (bench/README.md, "Catalogue"), and the
 catalogue refresh alone makes some 13,000 signed calls. The upstream client keeps speaking
-httpx: the same `Request`, `Response`, timeouts and exception types (httpx-aiohttp maps
-aiohttp's errors to httpx's, which upstream/streams.py maps to ours), so retries, deadlines,
-streaming and the HMAC check are unchanged, and an HTTP(S)_PROXY in the environment is still
-served by httpx's own proxy transport.
+httpx: the same `Request`, `Response`, timeouts and exception types, so retries, deadlines,
+streaming and the HMAC check are unchanged. aiohttp's errors are translated here, into the
+httpx error that httpx's own transport raises for the same failure (a refused connection is a
+`ConnectError`, not a timeout; a malformed answer a `RemoteProtocolError`), and with a message
+that names only the error's kind: aiohttp's messages carry the URL, which holds a document's
+URI (upstream/streams.py keeps those out of messages). HTTP_PROXY, HTTPS_PROXY and NO_PROXY in
+the environment are honoured, as httpx's default transport honours them.
 
 The client keeps no cookies (neither httpx's jar nor aiohttp's): one client serves every
 product instance, and nothing a DigiLocker answer sets may ride along on another tenant's call.
@@ -16,20 +19,58 @@ product instance, and nothing a DigiLocker answer sets may ride along on another
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING
 
 import httpx
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from digilocker_gateway.config import Settings
 
 # Connections kept per DigiLocker host; the catalogue refresh's concurrency is far below it.
 MAX_CONNECTIONS = 100
 # Idle keep-alive connections are closed after this long (httpx's default).
 KEEPALIVE_SECONDS = 5.0
+
+
+def _translated(error: BaseException) -> httpx.TransportError | None:
+    """The httpx error for an aiohttp failure (seen directly, or as the cause of the error
+    httpx-aiohttp raised), or None when `error` is no transport failure."""
+    import aiohttp
+
+    cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
+    if not isinstance(cause, aiohttp.ClientError | asyncio.TimeoutError):
+        return None
+    kind = type(cause).__name__
+    if isinstance(cause, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(kind)
+    if isinstance(cause, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+        return httpx.ReadTimeout(kind)
+    if isinstance(cause, aiohttp.ClientConnectorError):  # refused, DNS, TLS certificate
+        return httpx.ConnectError(kind)
+    if isinstance(cause, aiohttp.ClientPayloadError | aiohttp.ClientOSError):
+        return httpx.ReadError(kind)
+    return httpx.RemoteProtocolError(kind)  # a disconnect, a malformed status line or header
+
+
+class _TranslatedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                yield chunk
+        except Exception as exc:
+            translated = _translated(exc)
+            if translated is None:
+                raise
+            raise translated from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def network_transport() -> httpx.AsyncBaseTransport:
@@ -46,9 +87,26 @@ def network_transport() -> httpx.AsyncBaseTransport:
         connector = aiohttp.TCPConnector(
             limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS, ssl=ssl_context
         )
-        return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as httpx honours them
+        )
 
-    return AiohttpTransport(client=session)
+    class Transport(AiohttpTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            try:
+                response = await super().handle_async_request(request)
+            except Exception as exc:
+                translated = _translated(exc)
+                if translated is None:
+                    raise
+                raise translated from None
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            response.stream = _TranslatedStream(response.stream)
+            return response
+
+    return Transport(client=session)
 
 
 def upstream_http_client(
