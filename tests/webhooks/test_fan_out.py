@@ -8,10 +8,13 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+import pytest
+from sqlalchemy import Connection, func, select, text
 
+from digilocker_gateway.db.engine import build_engine
+from digilocker_gateway.db.migrate import alembic_config, current_revision
 from digilocker_gateway.db.models import WebhookDelivery, WebhookEvent
-from digilocker_gateway.webhooks import events
+from digilocker_gateway.webhooks import delivery, events
 from digilocker_gateway.webhooks.delivery import prune_events
 from tests.support import DatabaseUnderTest, Gateway, running_gateway, walk_journey
 from tests.webhooks.receiver import receiving
@@ -124,3 +127,64 @@ async def test_an_event_written_without_the_column_counts_as_fanned_out(gateway:
             {"instance": instance, "request": created["id"], "now": gateway.clock.now()},
         )
     assert await fan_out_now(gateway) == 1  # only the event this version wrote
+
+
+async def test_replaying_a_requests_events_before_their_fan_out_sends_each_once(
+    gateway: Gateway,
+) -> None:
+    with receiving() as receiver:
+        endpoint = await add_endpoint(gateway, receiver)
+        created = await gateway.create_request()
+        replayed = await gateway.client.post(
+            f"/api/digilocker/webhooks/{endpoint['id']}/replay",
+            json={"requestId": created["id"]},
+            headers=gateway.headers,
+        )
+        assert replayed.status_code == 200, replayed.text
+        await fan_out_now(gateway)
+        assert len(await delivery_rows(gateway)) == 1
+
+
+async def test_a_failed_fan_out_still_lets_due_deliveries_be_claimed(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with receiving() as receiver:
+        await add_endpoint(gateway, receiver)
+        await gateway.create_request()
+        await fan_out_now(gateway)  # one delivery due
+        await gateway.create_request()  # one event waiting
+
+        async def broken(*_args: object, **_kwargs: object) -> int:
+            raise RuntimeError("the database went away for a moment")
+
+        monkeypatch.setattr(delivery, "fan_out", broken)
+        claimed = await delivery.claim_due(gateway.runtime, limit=10)
+    assert len(claimed) == 1
+
+
+async def test_downgrading_past_the_fan_out_refuses_while_events_wait(
+    gateway: Gateway,
+) -> None:
+    await gateway.create_request()  # an event not fanned out yet
+    url = gateway.runtime.settings.effective_database_url
+    schema = gateway.runtime.settings.database_schema
+
+    def downgrade(connection: Connection) -> None:
+        from alembic import command
+
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009_quotas")
+
+    engine = build_engine(url, schema=schema)
+    try:
+        with pytest.raises(RuntimeError, match="waiting to be fanned out"):
+            async with engine.begin() as connection:
+                await connection.run_sync(downgrade)
+        await fan_out_now(gateway)
+        async with engine.begin() as connection:
+            await connection.run_sync(downgrade)
+        async with engine.connect() as connection:
+            assert await current_revision(connection) == "0009_quotas"
+    finally:
+        await engine.dispose()

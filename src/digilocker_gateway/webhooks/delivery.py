@@ -86,18 +86,26 @@ def http_client(runtime: Runtime) -> httpx.AsyncClient:
     )
 
 
-# Events fanned out per transaction.
+# Events fanned out per transaction, and at most this many transactions before each claim, so
+# a steady stream of new events cannot keep the loop from sending.
 FAN_OUT_BATCH = 500
+FAN_OUT_BATCHES_PER_CLAIM = 10
 
 
 async def claim_due(runtime: Runtime, *, limit: int) -> list[Claimed]:
     """Fan out the events written since the last claim, then claim up to `limit` due
     deliveries for this process."""
     settings = runtime.settings
-    while True:
-        # One transaction per batch of events, so a long backlog is not one long lock.
-        async with runtime.transaction() as session:
-            taken = await fan_out(session, now=runtime.clock.now(), limit=FAN_OUT_BATCH)
+    for _ in range(FAN_OUT_BATCHES_PER_CLAIM):
+        # One transaction per batch of events, so a long backlog is not one long lock. A
+        # failed fan-out (an endpoint deleted meanwhile, the database away for a moment) is
+        # tried again at the next claim; deliveries already due are still claimed now.
+        try:
+            async with runtime.transaction() as session:
+                taken = await fan_out(session, now=runtime.clock.now(), limit=FAN_OUT_BATCH)
+        except Exception as exc:
+            logger.warning("webhook fan-out failed: %s", type(exc).__name__)
+            break
         if taken < FAN_OUT_BATCH:
             break
     now = runtime.clock.now()

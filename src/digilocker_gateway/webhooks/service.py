@@ -323,6 +323,8 @@ async def replay(
                 .where(
                     WebhookEvent.product_instance_id == product_instance_id,
                     WebhookEvent.request_id == request_id,
+                    # One not fanned out yet gets its delivery from the fan-out anyway.
+                    WebhookEvent.fanned_out.is_(True),
                 )
                 .order_by(WebhookEvent.seq)
             )

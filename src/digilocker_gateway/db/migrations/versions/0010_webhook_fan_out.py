@@ -33,6 +33,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The previous version never fans out: events still waiting would be lost without a word.
+    waiting = op.get_bind().execute(
+        sa.text("SELECT COUNT(*) FROM webhook_events WHERE fanned_out = :waiting"),
+        {"waiting": False},
+    )
+    if waiting.scalar_one():
+        raise RuntimeError(
+            "webhook events are waiting to be fanned out: run the gateway until its delivery"
+            " job has taken them (dlg_webhook_backlog_seconds at 0), then downgrade"
+        )
     op.drop_index(op.f("ix_webhook_events_fanned_out_seq"), table_name="webhook_events")
     with op.batch_alter_table("webhook_events", schema=None) as batch_op:
         batch_op.drop_column("fanned_out")
