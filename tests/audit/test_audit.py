@@ -227,9 +227,9 @@ async def test_a_remembered_head_from_a_rolled_back_append_is_not_chained_to(
 
     with pytest.raises(RuntimeError, match="rolled back"):
         await append_then_fail()
-    remembered = heads.get("pi-1")
-    assert remembered is not None
-    assert remembered[0] == 3
+    with heads.appending("pi-1") as remembered:
+        assert remembered is not None
+        assert remembered[0] == 3
     await write_rows(gateway, 2, heads=heads)
     assert await seqs_of(gateway, "pi-1") == [1, 2, 3, 4]
     assert await problems(gateway) == []
@@ -251,7 +251,8 @@ async def test_an_append_on_a_remembered_head_is_one_update_and_one_insert(
     async with gateway.runtime.transaction() as session:
         head = await session.get(AuditChainHead, "pi-1")
         assert head is not None
-        assert (head.last_seq, head.last_hash) == heads.get("pi-1")
+        with heads.appending("pi-1") as remembered:
+            assert (head.last_seq, head.last_hash) == remembered
     assert await problems(gateway) == []
 
 

@@ -21,7 +21,7 @@ from tests.webhooks.receiver import receiving
 from tests.webhooks.support import add_endpoint
 
 
-async def fan_out_now(gateway: Gateway, *, limit: int = 500) -> int:
+async def fan_out_now(gateway: Gateway, *, limit: int = delivery.FAN_OUT_BATCH) -> int:
     async with gateway.runtime.transaction() as session:
         return await events.fan_out(session, now=gateway.clock.now(), limit=limit)
 

@@ -26,11 +26,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digilocker_gateway.db.base import table_of
 from digilocker_gateway.db.models import AuditChainHead, AuditRecord
 from digilocker_gateway.kit.leases import dialect_insert
 from digilocker_gateway.storage.keys import Keyring, UnknownKeyId
@@ -95,7 +96,7 @@ _SET_LAST_HASH = (
 )
 
 
-_RECORDS = cast(Table, AuditRecord.__table__)
+_RECORDS = table_of(AuditRecord)
 _INSERT_RECORD = insert(_RECORDS)
 # Every column but the id the database assigns.
 _RECORD_COLUMNS = tuple(column.key for column in _RECORDS.columns if column.key != "id")
@@ -127,9 +128,6 @@ class ChainHeads:
         self._max = max_entries
         self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._appending: dict[str, int] = {}
-
-    def get(self, product_instance_id: str) -> tuple[int, str] | None:
-        return self._links.get(product_instance_id)
 
     @contextmanager
     def appending(self, product_instance_id: str) -> Iterator[tuple[int, str] | None]:

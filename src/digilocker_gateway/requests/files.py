@@ -8,13 +8,14 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from digilocker_gateway.audit import log as audit
 from digilocker_gateway.config import FILES_PATH
+from digilocker_gateway.db.base import table_of
 from digilocker_gateway.db.models import OfflineEkycFile, RequestRecord, StoredFile
 from digilocker_gateway.errors import NotFound
 from digilocker_gateway.kit.web import current_trace_id
@@ -68,22 +69,8 @@ async def signed_url(
     return f"{runtime.settings.effective_public_base_url}{FILES_PATH}/{token}"
 
 
-_FILE_COLUMNS = (
-    "id",
-    "request_id",
-    "blob_key",
-    "kind",
-    "content_type",
-    "size",
-    "doc_type",
-    "org_id",
-    "created_at",
-    "valid_upto",
-)
-
-
-# The table itself: an ORM insert given one dict of parameters would run as a bulk insert.
-_STORED_FILES = cast(Table, StoredFile.__table__)
+_STORED_FILES = table_of(StoredFile)
+_FILE_COLUMNS = tuple(column.key for column in _STORED_FILES.columns)
 
 
 def _file_value(name: str) -> Any:

@@ -16,11 +16,11 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from digilocker_gateway.db.base import table_of
 from digilocker_gateway.db.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from digilocker_gateway.kit.timefmt import to_ist_iso
 
@@ -103,7 +103,8 @@ async def emit(
 
 # Built once, so SQLAlchemy keeps their cache keys (requests/service.py, _REQUEST). The event
 # is inserted through its table: nothing needs it back as an object.
-_EVENTS = cast(Table, WebhookEvent.__table__)
+_EVENTS = table_of(WebhookEvent)
+_INSERT_DELIVERIES = insert(table_of(WebhookDelivery))
 _INSERT_EVENT = insert(_EVENTS).values(
     id=bindparam("id"),
     product_instance_id=bindparam("product_instance_id"),
@@ -137,7 +138,7 @@ _TAKE_EVENTS = (
 )
 
 
-async def fan_out(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+async def fan_out(session: AsyncSession, *, now: datetime, limit: int) -> int:
     """Turn up to `limit` events not fanned out yet into deliveries, oldest first, for the
     endpoints enabled and wanting each one now; how many events were taken. A delivery is due
     from its event's time, so the backlog shows how long the event has waited."""
@@ -159,15 +160,7 @@ async def fan_out(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
     ):
         wanted.setdefault(instance, []).append((endpoint_id, event_types))
     deliveries = [
-        {
-            "event_seq": event.seq,
-            "endpoint_id": endpoint_id,
-            "request_id": event.request_id,
-            "status": PENDING,
-            "attempts": 0,
-            "next_attempt_at": event.created_at,
-            "created_at": now,
-        }
+        delivery_values(event.seq, event.request_id, endpoint_id, due=event.created_at, now=now)
         for event in taken
         for endpoint_id, event_types in wanted.get(event.product_instance_id, [])
         if wants(event_types, event.event_type)
@@ -175,17 +168,27 @@ async def fan_out(session: AsyncSession, *, now: datetime, limit: int = 500) -> 
     if deliveries:
         # In event order, so delivery ids keep each request's events in order for the claim's
         # "no earlier pending delivery" rule (webhooks/delivery.py).
-        await session.execute(insert(cast(Table, WebhookDelivery.__table__)), deliveries)
+        await session.execute(_INSERT_DELIVERIES, deliveries)
     return len(taken)
 
 
+def delivery_values(
+    event_seq: int, request_id: str, endpoint_id: str, *, due: datetime, now: datetime
+) -> dict[str, object]:
+    """A new delivery's row: pending, never attempted, due at `due`."""
+    return {
+        "event_seq": event_seq,
+        "endpoint_id": endpoint_id,
+        "request_id": request_id,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": now,
+    }
+
+
 def new_delivery(event: WebhookEvent, endpoint_id: str, now: datetime) -> WebhookDelivery:
+    """A delivery sent again (a replay): due now."""
     return WebhookDelivery(
-        event_seq=event.seq,
-        endpoint_id=endpoint_id,
-        request_id=event.request_id,
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+        **delivery_values(event.seq, event.request_id, endpoint_id, due=now, now=now)
     )
