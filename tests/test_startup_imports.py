@@ -1,8 +1,8 @@
 """Start-up loads only what the configuration needs (docs/deployment.md, "Start-up"): on the
 embedded SQLite default with its migrations applied, serving a call imports neither Alembic
-nor PostgreSQL's driver and dialect, nor boto3, nor the offline e-KYC ZIP reader, nor aiohttp;
-those load on first use. Checked in a fresh interpreter, since this test process has imported
-them all."""
+nor PostgreSQL's driver and dialect, nor boto3, nor the offline e-KYC ZIP reader, nor aiohttp,
+nor the CLI's client and simulator commands; those load on first use. Checked in a fresh
+interpreter, since this test process has imported them all."""
 
 from __future__ import annotations
 
@@ -23,16 +23,23 @@ LOADED_ON_FIRST_USE = (
     # The network transport of DigiLocker calls: the embedded simulator has its own.
     "aiohttp",
     "httpx_aiohttp",
+    # The CLI's heavier subcommand groups, which `serve` does not use.
+    "digilocker_gateway.client.cli",
+    "digilocker_gateway.simulator.cli",
 )
 
 _SERVE_ONE_CALL = """
 import asyncio, json, sys
 import httpx
+import digilocker_gateway.cli  # what `serve` imports first
 from digilocker_gateway.app import create_app
 from digilocker_gateway.config import Settings
+from digilocker_gateway.devclient import ensure_dev_client
 
 async def main():
-    app = create_app(Settings(data_dir=sys.argv[1]))
+    settings = Settings(data_dir=sys.argv[1])
+    await ensure_dev_client(settings)  # as `serve` does, before the app starts
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:

@@ -10,7 +10,7 @@ import shlex
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -87,7 +87,30 @@ create_option = click.option(
 )
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A group whose heavier subcommand groups are imported only when one of them is run (or
+    listed in --help): `serve` does not pay for the client CLI or the simulator's."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+        "client": ("digilocker_gateway.client.cli", "client_command"),
+        "simulator": ("digilocker_gateway.simulator.cli", "simulator_command"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            import importlib
+
+            module, name = self.LAZY[cmd_name]
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(__version__, prog_name="digilocker-gateway")
 def main() -> None:
     """A self-hosted, Setu-compatible DigiLocker gateway, with an offline DigiLocker simulator."""
@@ -156,17 +179,6 @@ def _print_dev_banner(settings: Settings, credentials: dict[str, str]) -> None:
         f"-H 'content-type: application/json' -d {shlex.quote(body)}\n"
         f"  test users: {base}/simulator/_sim/users   API docs: {base}/docs\n"
     )
-
-
-def _register_simulator() -> None:
-    try:
-        from digilocker_gateway.simulator.cli import simulator_command
-    except ImportError:  # pragma: no cover - only while the simulator is being built
-        return
-    main.add_command(simulator_command, name="simulator")
-
-
-_register_simulator()
 
 
 @main.command()
@@ -459,13 +471,6 @@ def keys_rewrap(skip_files: bool, create: bool) -> None:
         click.echo("nothing depends on older keys any more: they can be removed")
 
 
-def _register_client() -> None:
-    from digilocker_gateway.client.cli import client_command
-
-    main.add_command(client_command, name="client")
-
-
-_register_client()
 # Webhooks (docs/webhooks.md §6) and the audit log (docs/audit.md §4).
 
 

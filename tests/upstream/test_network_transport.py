@@ -194,3 +194,57 @@ async def test_calls_go_through_the_proxy_the_environment_names(
             user = await client.user("synthetic-token")
     assert user.digilockerid == "via-proxy"
     assert seen == ["http://digilocker.invalid/public/oauth2/1/user"]
+
+
+async def test_a_host_no_proxy_names_is_reached_directly(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    through_proxy: list[str] = []
+
+    async def proxy(scope: Scope, _receive: Receive, send: Send) -> None:
+        through_proxy.append(scope["path"])
+        await send({"type": "http.response.start", "status": 502, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def digilocker(_scope: Scope, _receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"digilockerid": "direct"}'})
+
+    async with serve_app(proxy) as proxy_base, serve_app(digilocker) as base:
+        for name in ("HTTPS_PROXY", "https_proxy", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy_base)
+        monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+        async with upstream_http_client(settings(tmp_path_factory)) as http:
+            client = DigiLockerClient(http, credentials(base))
+            first = await client.user("synthetic-token")
+            second = await client.user("synthetic-token")  # the origin's choice, kept
+    assert (first.digilockerid, second.digilockerid) == ("direct", "direct")
+    assert through_proxy == []
+
+
+async def test_credentials_in_a_netrc_file_are_never_sent_to_digilocker(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    # An operator's ~/.netrc is for their own tools: the gateway sends DigiLocker the
+    # authorisation its calls carry and nothing else.
+    authorisations: list[str | None] = []
+
+    async def digilocker(scope: Scope, _receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        authorisations.append(headers.get(b"authorization", b"").decode() or None)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b'{"digilockerid": "synthetic"}'})
+
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login operator password not-for-digilocker\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    async with serve_app(digilocker) as base:
+        async with upstream_http_client(settings(tmp_path_factory)) as http:
+            await http.get(f"{base}/public/oauth2/1/user")
+            client = DigiLockerClient(http, credentials(base))
+            await client.user("synthetic-token")
+    assert authorisations == [None, "Bearer synthetic-token"]

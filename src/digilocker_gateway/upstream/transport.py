@@ -10,8 +10,9 @@ streaming and the HMAC check are unchanged. aiohttp's errors are translated here
 httpx error that httpx's own transport raises for the same failure (a refused connection is a
 `ConnectError`, not a timeout; a malformed answer a `RemoteProtocolError`), and with a message
 that names only the error's kind: aiohttp's messages carry the URL, which holds a document's
-URI (upstream/streams.py keeps those out of messages). HTTP_PROXY, HTTPS_PROXY and NO_PROXY in
-the environment are honoured, as httpx's default transport honours them.
+URI (upstream/streams.py keeps those out of messages). HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and
+NO_PROXY in the environment are honoured, as httpx's default transport honours them: read once
+per DigiLocker origin, not at every call.
 
 The client keeps no cookies (neither httpx's jar nor aiohttp's): one client serves every
 product instance, and nothing a DigiLocker answer sets may ride along on another tenant's call.
@@ -20,9 +21,10 @@ product instance, and nothing a DigiLocker answer sets may ride along on another
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -73,40 +75,82 @@ class _TranslatedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
+class _NetworkTransport(httpx.AsyncBaseTransport):
+    """aiohttp under httpx, built on the first call: inside the running event loop, as aiohttp
+    requires, and only by a process that does reach DigiLocker over the network (a CLI command
+    or a gateway on the embedded simulator never imports aiohttp).
+
+    The proxy environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY; NO_PROXY), read as the standard
+    library reads it, decides each origin's route, a proxy or none, on the origin's first call;
+    the choice is kept for the client's life, as httpx keeps the proxies it read when made.
+    aiohttp's own `trust_env` would read the environment and ~/.netrc again on every request,
+    on a worker thread, and would send ~/.netrc's credentials to DigiLocker."""
+
+    def __init__(self) -> None:
+        self._proxies = urllib.request.getproxies_environment()
+        self._chosen: dict[tuple[bytes, bytes, int | None], str | None] = {}
+        self._by_proxy: dict[str | None, httpx.AsyncBaseTransport] = {}
+        self._session: Any = None
+
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        origin = (url.raw_scheme, url.raw_host, url.port)
+        try:
+            return self._chosen[origin]
+        except KeyError:
+            pass
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        host = url.host if url.port is None else f"{url.host}:{url.port}"
+        if proxy and urllib.request.proxy_bypass(host):
+            proxy = None
+        self._chosen[origin] = proxy or None
+        return proxy or None
+
+    def _through(self, proxy: str | None) -> httpx.AsyncBaseTransport:
+        transport = self._by_proxy.get(proxy)
+        if transport is not None:
+            return transport
+        import aiohttp
+        from httpx_aiohttp import AiohttpTransport
+
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=MAX_CONNECTIONS,
+                keepalive_timeout=KEEPALIVE_SECONDS,
+                # httpx's trust store and TLS defaults (certifi), as its own transport uses.
+                ssl=httpx.create_ssl_context(),
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+            )
+        transport = AiohttpTransport(
+            client=self._session, proxy=httpx.Proxy(proxy) if proxy else None
+        )
+        self._by_proxy[proxy] = transport
+        return transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            inner = self._through(self._proxy_for(request.url))
+            response = await inner.handle_async_request(request)
+        except Exception as exc:
+            translated = _translated(exc)
+            if translated is None:
+                raise
+            raise translated from None
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _TranslatedStream(response.stream)
+        return response
+
+    async def aclose(self) -> None:
+        if self._session is not None:  # the transports share it
+            await self._session.close()
+            self._session = None
+        self._by_proxy.clear()
+
+
 def network_transport() -> httpx.AsyncBaseTransport:
     """A transport for real HTTP(S) to DigiLocker (or a standalone simulator)."""
-    # Imported here: a gateway on the embedded simulator never loads aiohttp.
-    import aiohttp
-    from httpx_aiohttp import AiohttpTransport
-
-    # httpx's trust store and TLS defaults (certifi), as the default transport would use.
-    ssl_context = httpx.create_ssl_context()
-
-    def session() -> aiohttp.ClientSession:
-        # Built on the first request, inside the running event loop, as aiohttp requires.
-        connector = aiohttp.TCPConnector(
-            limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS, ssl=ssl_context
-        )
-        return aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as httpx honours them
-        )
-
-    class Transport(AiohttpTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            try:
-                response = await super().handle_async_request(request)
-            except Exception as exc:
-                translated = _translated(exc)
-                if translated is None:
-                    raise
-                raise translated from None
-            assert isinstance(response.stream, httpx.AsyncByteStream)
-            response.stream = _TranslatedStream(response.stream)
-            return response
-
-    return Transport(client=session)
+    return _NetworkTransport()
 
 
 def upstream_http_client(
