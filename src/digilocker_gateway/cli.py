@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -101,8 +102,6 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.LAZY:
-            import importlib
-
             module, name = self.LAZY[cmd_name]
             command = getattr(importlib.import_module(module), name)
             assert isinstance(command, click.Command)

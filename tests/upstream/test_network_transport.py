@@ -64,6 +64,19 @@ async def consented_token(client: DigiLockerClient, base: str) -> str:
     return tokens.access_token
 
 
+def answering(status: int, body: bytes, paths: list[str] | None = None) -> Any:
+    """A bare ASGI app that answers every request with `status` and `body`, recording each
+    request's path in `paths` (a forward proxy is asked for the absolute URL)."""
+
+    async def app(scope: Scope, _receive: Receive, send: Send) -> None:
+        if paths is not None:
+            paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
 async def test_calls_and_hmac_checked_files_over_the_network_transport(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
@@ -178,13 +191,7 @@ async def test_calls_go_through_the_proxy_the_environment_names(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
-
-    async def proxy(scope: Scope, _receive: Receive, send: Send) -> None:
-        # A forward proxy is asked for the absolute URL; this one records it and answers.
-        seen.append(scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b'{"digilockerid": "via-proxy"}'})
-
+    proxy = answering(200, b'{"digilockerid": "via-proxy"}', seen)
     async with serve_app(proxy) as proxy_base:
         for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
@@ -200,16 +207,8 @@ async def test_a_host_no_proxy_names_is_reached_directly(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     through_proxy: list[str] = []
-
-    async def proxy(scope: Scope, _receive: Receive, send: Send) -> None:
-        through_proxy.append(scope["path"])
-        await send({"type": "http.response.start", "status": 502, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    async def digilocker(_scope: Scope, _receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b'{"digilockerid": "direct"}'})
-
+    proxy = answering(502, b"", through_proxy)
+    digilocker = answering(200, b'{"digilockerid": "direct"}')
     async with serve_app(proxy) as proxy_base, serve_app(digilocker) as base:
         for name in ("HTTPS_PROXY", "https_proxy", "all_proxy", "no_proxy"):
             monkeypatch.delenv(name, raising=False)

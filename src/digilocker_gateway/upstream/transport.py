@@ -24,11 +24,13 @@ import asyncio
 import urllib.request
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from digilocker_gateway.config import Settings
 
 # Connections kept per DigiLocker host; the catalogue refresh's concurrency is far below it.
@@ -87,23 +89,21 @@ class _NetworkTransport(httpx.AsyncBaseTransport):
     on a worker thread, and would send ~/.netrc's credentials to DigiLocker."""
 
     def __init__(self) -> None:
-        self._proxies = urllib.request.getproxies_environment()
         self._chosen: dict[tuple[bytes, bytes, int | None], str | None] = {}
         self._by_proxy: dict[str | None, httpx.AsyncBaseTransport] = {}
-        self._session: Any = None
+        self._session: aiohttp.ClientSession | None = None
 
     def _proxy_for(self, url: httpx.URL) -> str | None:
         origin = (url.raw_scheme, url.raw_host, url.port)
-        try:
-            return self._chosen[origin]
-        except KeyError:
-            pass
-        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
-        host = url.host if url.port is None else f"{url.host}:{url.port}"
-        if proxy and urllib.request.proxy_bypass(host):
-            proxy = None
-        self._chosen[origin] = proxy or None
-        return proxy or None
+        if origin not in self._chosen:
+            # getproxies and proxy_bypass read the same settings, at the same moment.
+            proxies = urllib.request.getproxies()
+            proxy = proxies.get(url.scheme) or proxies.get("all") or None
+            host = url.host if url.port is None else f"{url.host}:{url.port}"
+            if proxy is not None and urllib.request.proxy_bypass(host):
+                proxy = None
+            self._chosen[origin] = proxy
+        return self._chosen[origin]
 
     def _through(self, proxy: str | None) -> httpx.AsyncBaseTransport:
         transport = self._by_proxy.get(proxy)
